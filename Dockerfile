@@ -1,0 +1,84 @@
+# One Dockerfile, five stages; who uses each:
+#   base   the Python image and the settings every stage shares
+#   build  Poetry in its own venv, and /opt/venv holding the runtime dependencies
+#   dev    build plus the dev dependencies and a non-root user: the dev container,
+#          `docker compose up` and the test suite
+#   wheel  build plus the app, installed into /opt/venv as a package
+#   prod   /opt/venv alone on the base image: deploys, and a plain `docker build .`
+
+# Builds here and in CI pass a locally built image of the same name.
+ARG PYTHON_IMAGE=python:3.14-slim
+
+FROM ${PYTHON_IMAGE} AS base
+# - VIRTUAL_ENV, PATH: python3 and every console script resolve to the project venv.
+# - PYTHONUNBUFFERED: log lines reach `docker logs` as they are written.
+ENV VIRTUAL_ENV=/opt/venv \
+    PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1
+# The official images ship a system-wide pip, which has no place in production;
+# the venvs below get theirs from ensurepip or go without.
+RUN if python3 -m pip --version >/dev/null 2>&1; then \
+        python3 -m pip uninstall --yes --quiet pip; \
+    fi
+
+FROM base AS build
+ARG POETRY_VERSION=2.5.1
+ARG POETRY_MIRROR_PLUGIN_VERSION=0.6.5
+# Empty means PyPI itself; set it to use a mirror (Artifactory, Nexus, devpi).
+ARG POETRY_PYPI_MIRROR_URL=""
+# Poetry gets a venv of its own so that neither it nor its dependencies ever land
+# in /opt/venv. The cache mount is pip's and Poetry's real cache folder as root.
+RUN --mount=type=cache,target=/root/.cache \
+    python3 -m venv /opt/poetry \
+    && /opt/poetry/bin/pip install --quiet \
+        "poetry==${POETRY_VERSION}" \
+        "poetry-plugin-pypi-mirror==${POETRY_MIRROR_PLUGIN_VERSION}" \
+    && ln -s /opt/poetry/bin/poetry /usr/local/bin/poetry \
+    && python3 -m venv --without-pip "$VIRTUAL_ENV"
+WORKDIR /src
+COPY pyproject.toml poetry.lock ./
+# A stale lock fails here, before any download, with Poetry's own advice.
+RUN poetry check --lock
+# Only the lock decides this layer, so an app-only change reuses it.
+RUN --mount=type=cache,target=/root/.cache \
+    poetry install --only main --no-root --no-interaction --compile
+
+FROM build AS dev
+ARG DEV_USER=dev
+# git for the developer; the venv group keeps /opt/venv writable to the dev user
+# after the Dev Containers CLI remaps its UID to the host user's.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends git \
+    && rm -rf /var/lib/apt/lists/* \
+    && groupadd --system venv \
+    && useradd --create-home --shell /bin/bash --uid 1000 --groups venv "$DEV_USER"
+RUN --mount=type=cache,target=/root/.cache \
+    poetry install --no-root --no-interaction --compile \
+    && chgrp -R venv "$VIRTUAL_ENV" \
+    && chmod -R g+w "$VIRTUAL_ENV" \
+    && find "$VIRTUAL_ENV" -type d -exec chmod g+s {} +
+USER $DEV_USER
+
+FROM build AS wheel
+COPY app/ app/
+# A wheel, not an editable install: prod has /opt/venv and nothing of /src.
+RUN poetry build --format wheel --output /tmp/dist --no-interaction \
+    && /opt/poetry/bin/pip --python "$VIRTUAL_ENV/bin/python" install \
+        --quiet --no-deps --no-cache-dir /tmp/dist/*.whl
+
+# Same base as the build stage: the venv's interpreter links and compiled wheels
+# only hold on the Python they were built against.
+FROM base AS prod
+ENV PORT=8000
+COPY --from=wheel $VIRTUAL_ENV $VIRTUAL_ENV
+WORKDIR /srv
+COPY gunicorn.conf.py ./
+# Fails the build, not the deploy, if the venv does not import on this base.
+RUN python3 -c "import app, gunicorn"
+# Any UID the platform picks works: nothing here needs to be written.
+USER 10001:0
+EXPOSE $PORT
+HEALTHCHECK --interval=30s --timeout=3s --start-period=5s \
+    CMD ["python3", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ['PORT'] + '/health', timeout=2)"]
+CMD ["gunicorn"]
