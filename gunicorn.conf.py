@@ -21,8 +21,9 @@ bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", _cpu_limit() + 1))
 # The heartbeat file goes to memory: a slow or read-only disk must not stall workers.
 worker_tmp_dir = "/dev/shm"  # noqa: S108 -- private to the container
+# Containers collect stdout; gunicorn would send its own messages to stderr.
 accesslog = "-"
-errorlog = "-"
+errorlog = "/dev/stdout"
 # Workers get this long to finish their requests after SIGTERM.
 graceful_timeout = 10
 timeout = 30

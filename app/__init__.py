@@ -34,9 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 def _log_to_stdout(app: Flask) -> None:
     """Containers collect stdout; Flask's default handler writes to stderr."""
     handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    )
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     app.logger.removeHandler(default_handler)
     app.logger.addHandler(handler)
     app.logger.setLevel(app.config["LOG_LEVEL"])

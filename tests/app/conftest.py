@@ -8,9 +8,7 @@ from app import create_app
 @pytest.fixture
 def app() -> Flask:
     """An app in testing mode, with a small body limit and a route that fails."""
-    app = create_app(
-        {"TESTING": True, "MAX_CONTENT_LENGTH": 64, "PROPAGATE_EXCEPTIONS": False}
-    )
+    app = create_app({"TESTING": True, "MAX_CONTENT_LENGTH": 64, "PROPAGATE_EXCEPTIONS": False})
 
     @app.get("/boom")
     def boom() -> None:

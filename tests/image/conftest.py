@@ -1,0 +1,67 @@
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.image.containers import (
+    CONTEXT_FILES,
+    ROOT,
+    Container,
+    build,
+    running,
+    wait_until_serving,
+)
+
+PREFIX = "minimal-py-poetry-test"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def docker_engine() -> None:
+    """Fail at once, saying what to install, when there is no Docker engine to use."""
+    if shutil.which("docker") is None:
+        pytest.fail("docker not found: install Docker Engine (20.10+, BuildKit) or Docker Desktop")
+    if subprocess.run(["docker", "info"], capture_output=True, check=False).returncode != 0:
+        pytest.fail(
+            "the Docker engine does not answer: start it, and make sure this user may use it"
+        )
+
+
+def _built(target: str) -> str:
+    tag = f"{PREFIX}:{target}"
+    result = build(tag, "--target", target)
+    assert result.returncode == 0, f"building {target} failed:\n{result.stderr[-4000:]}"
+    return tag
+
+
+@pytest.fixture(scope="session")
+def prod_image() -> str:
+    """The prod target, built from the project."""
+    return _built("prod")
+
+
+@pytest.fixture(scope="session")
+def dev_image() -> str:
+    """The dev target, built from the project."""
+    return _built("dev")
+
+
+@pytest.fixture
+def prod_server(prod_image: str) -> Iterator[Container]:
+    """A prod container answering on a loopback port."""
+    with running(prod_image) as container:
+        wait_until_serving(container)
+        yield container
+
+
+@pytest.fixture
+def context_copy(tmp_path: Path) -> Path:
+    """A copy of the build context, free to change."""
+    for name in CONTEXT_FILES:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, tmp_path / name)
+    return tmp_path

@@ -1,0 +1,111 @@
+"""Thin helpers over the docker CLI for the image tests."""
+
+import json
+import re
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCKERFILE = (ROOT / "Dockerfile").read_text()
+# The files an image build reads, as .dockerignore lets them through.
+CONTEXT_FILES = [
+    "Dockerfile",
+    ".dockerignore",
+    "pyproject.toml",
+    "poetry.lock",
+    "gunicorn.conf.py",
+    "app",
+]
+
+
+def dockerfile_arg(name: str) -> str:
+    """The default value of a build argument in the Dockerfile."""
+    match = re.search(rf"^ARG {name}=(\S*)$", DOCKERFILE, re.MULTILINE)
+    assert match, f"the Dockerfile declares no ARG {name}"
+    return match.group(1)
+
+
+def docker(
+    *args: str, check: bool = True, timeout: float = 900
+) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        ["docker", *args], capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"docker {' '.join(args)} failed:\n{result.stdout}\n{result.stderr[-4000:]}"
+        )
+    return result
+
+
+def build(tag: str, *args: str, context: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """Build with the mirror setting of this environment; the output is in stderr."""
+    return docker(
+        "build", "--progress=plain", "--tag", tag,
+        "--build-arg", "POETRY_PYPI_MIRROR_URL", *args, str(context),
+        check=False,
+    )  # fmt: skip
+
+
+def image_config(image: str) -> dict:
+    return json.loads(docker("image", "inspect", image).stdout)[0]["Config"]
+
+
+def run_python(image: str, code: str, *docker_args: str) -> object:
+    """Run Python code in a new container of image; return the JSON it prints."""
+    result = docker("run", "--rm", *docker_args, image, "python3", "-c", code)
+    return json.loads(result.stdout)
+
+
+@dataclass
+class Container:
+    id: str
+
+    def url(self, path: str) -> str:
+        published = docker("port", self.id, "8000/tcp").stdout.split()[0]
+        return f"http://{published}{path}"
+
+    def logs(self) -> subprocess.CompletedProcess[str]:
+        return docker("logs", self.id)
+
+    def inspect(self) -> dict:
+        return json.loads(docker("inspect", self.id).stdout)[0]
+
+
+@contextmanager
+def running(image: str, *docker_args: str) -> Iterator[Container]:
+    """A detached container with port 8000 published on a free loopback port."""
+    cid = docker(
+        "run", "--detach", "--publish", "127.0.0.1::8000", *docker_args, image
+    ).stdout.strip()
+    try:
+        yield Container(cid)
+    finally:
+        docker("rm", "--force", cid, check=False)
+
+
+def http_get(url: str, timeout: float = 5) -> tuple[int, dict[str, str], bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 -- loopback URL
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def wait_until_serving(container: Container, path: str = "/health", seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if http_get(container.url(path), timeout=1)[0] == 200:
+                return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no 200 on {path} within {seconds} s:\n{container.logs().stdout}")
+        time.sleep(0.1)

@@ -1,0 +1,72 @@
+"""How the Dockerfile builds: a stale lock, the dependency cache, the build context."""
+
+import re
+import tomllib
+import uuid
+from pathlib import Path
+
+from tests.image.containers import DOCKERFILE, ROOT, build, docker, dockerfile_arg
+
+CACHE_TARGETS = set(re.findall(r"--mount=type=cache,target=(\S+)", DOCKERFILE))
+
+
+def test_stale_lock_fails_early_and_says_to_run_poetry_lock(context_copy: Path) -> None:
+    pyproject = context_copy / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace('"gunicorn (>=23)",', '"gunicorn (>=23)", "six",')
+    )
+    result = build("minimal-py-poetry-test:stale", "--target", "build", context=context_copy)
+    assert result.returncode != 0
+    assert "poetry lock" in result.stderr
+    assert "Installing dependencies" not in result.stderr
+
+
+def test_cache_mount_is_where_poetry_caches(dev_image: str) -> None:
+    assert len(CACHE_TARGETS) == 1, f"one cache folder expected, found {CACHE_TARGETS}"
+    cache_dir = docker(
+        "run", "--rm", "--user", "root", dev_image, "poetry", "config", "cache-dir"
+    ).stdout.strip()
+    assert cache_dir.startswith(f"{next(iter(CACHE_TARGETS))}/")
+
+
+def test_cache_mount_keeps_the_downloaded_wheels(prod_image: str, tmp_path: Path) -> None:
+    """A later build, after a dependency change, finds every locked wheel already there."""
+    target = next(iter(CACHE_TARGETS))
+    (tmp_path / "Dockerfile").write_text(
+        f"FROM {dockerfile_arg('PYTHON_IMAGE')}\n"
+        f"RUN --mount=type=cache,target={target} find {target}/pypoetry/artifacts -name '*.whl'"
+        ""
+        # --no-cache would hand this step a fresh, empty cache; a new command does not.
+        f" # {uuid.uuid4()}\n"
+    )
+    result = build("minimal-py-poetry-test:cache-probe", context=tmp_path)
+    assert result.returncode == 0, result.stderr[-4000:]
+    lock = tomllib.loads((ROOT / "poetry.lock").read_text())
+    locked = {p["name"]: p["version"] for p in lock["package"]}
+    for name in ("flask", "gunicorn", "werkzeug"):
+        assert f"/{name}-{locked[name]}-" in result.stderr, f"no cached wheel of {name}"
+
+
+def test_build_context_leaves_out_junk(context_copy: Path, tmp_path: Path) -> None:
+    junk = [
+        ".env",
+        ".git/config",
+        ".venv/bin/python",
+        "app/__pycache__/views.cpython-311.pyc",
+        ".vscode/settings.json",
+    ]
+    for name in junk:
+        (context_copy / name).parent.mkdir(parents=True, exist_ok=True)
+        (context_copy / name).write_text("junk")
+    (context_copy / "context.Dockerfile").write_text("FROM scratch\nCOPY . /\n")
+    out = tmp_path / "out"
+    result = docker(
+        "build", "--file", str(context_copy / "context.Dockerfile"),
+        "--output", f"type=local,dest={out}", str(context_copy),
+        check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-4000:]
+    seen = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
+    assert "app/views.py" in seen
+    assert "poetry.lock" in seen
+    assert not seen & set(junk)

@@ -1,0 +1,105 @@
+"""The prod image, checked from outside: what it serves, holds and runs as."""
+
+import json
+import time
+
+from tests.image.containers import (
+    Container,
+    build,
+    docker,
+    http_get,
+    image_config,
+    run_python,
+    running,
+)
+
+FORBIDDEN_MODULES = ["pip", "poetry", "pytest", "debugpy", "setuptools"]
+FORBIDDEN_COMMANDS = ["pip", "pip3", "poetry", "pytest", "curl", "wget", "gcc", "cc"]
+INVENTORY = f"""
+import importlib.util, json, os, shutil, app
+print(json.dumps({{
+    "modules": [m for m in {FORBIDDEN_MODULES!r} if importlib.util.find_spec(m)],
+    "commands": [c for c in {FORBIDDEN_COMMANDS!r} if shutil.which(c)],
+    "app": app.__file__,
+    "src": os.path.exists("/src"),
+    "uid": os.getuid(),
+    "venv": os.environ.get("VIRTUAL_ENV"),
+}}))
+"""
+
+
+def test_serves_health_over_http(prod_server: Container) -> None:
+    status, headers, body = http_get(prod_server.url("/health"))
+    assert status == 200
+    assert headers["Content-Type"] == "application/json"
+    assert json.loads(body) == {"status": "ok"}
+
+
+def test_unknown_path_answers_json_404(prod_server: Container) -> None:
+    status, _, body = http_get(prod_server.url("/missing"))
+    assert status == 404
+    assert json.loads(body)["error"] == "Not Found"
+
+
+def test_access_log_goes_to_stdout(prod_server: Container) -> None:
+    http_get(prod_server.url("/health"))
+    logs = prod_server.logs()
+    assert '"GET /health HTTP/1.1" 200' in logs.stdout
+    assert "Traceback" not in logs.stdout + logs.stderr
+
+
+def test_holds_only_what_runs(prod_image: str) -> None:
+    found = run_python(prod_image, INVENTORY)
+    assert found["modules"] == [], "build tools in the prod image"
+    assert found["commands"] == [], "build tools in the prod image"
+    assert found["app"].startswith("/opt/venv/lib/"), "the app is not installed as a package"
+    assert not found["src"], "the build's source folder reached the prod image"
+
+
+def test_runs_as_non_root_from_the_venv(prod_image: str) -> None:
+    found = run_python(prod_image, INVENTORY)
+    assert found["uid"] != 0
+    assert found["venv"] == "/opt/venv"
+    config = image_config(prod_image)
+    assert config["User"] not in ("", "root", "0")
+
+
+def test_gunicorn_runs_as_pid_1_in_exec_form(prod_image: str) -> None:
+    config = image_config(prod_image)
+    assert config["Entrypoint"] is None
+    assert config["Cmd"] == ["gunicorn"]
+    assert "8000/tcp" in config["ExposedPorts"]
+
+
+def test_gunicorn_config_is_valid(prod_image: str) -> None:
+    result = docker("run", "--rm", prod_image, "gunicorn", "--check-config", check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_healthcheck_reports_healthy(prod_image: str) -> None:
+    assert image_config(prod_image)["Healthcheck"]["Test"][0] == "CMD"
+    with running(prod_image, "--health-interval=1s") as container:
+        status = ""
+        for _ in range(60):
+            status = container.inspect()["State"]["Health"]["Status"]
+            if status != "starting":
+                break
+            time.sleep(0.5)
+        assert status == "healthy"
+
+
+def test_stops_cleanly_on_sigterm(prod_server: Container) -> None:
+    docker("stop", prod_server.id)
+    state = prod_server.inspect()["State"]
+    assert state["ExitCode"] == 0
+    assert "Handling signal: term" in prod_server.logs().stdout
+
+
+def test_plain_build_gives_the_prod_image(prod_image: str) -> None:
+    result = build("minimal-py-poetry-test:default")
+    assert result.returncode == 0, result.stderr[-4000:]
+    ids = {
+        docker("image", "inspect", "--format", "{{.Id}}", tag).stdout
+        for tag in (prod_image, "minimal-py-poetry-test:default")
+    }
+    assert len(ids) == 1, "a plain build does not end at the prod stage"
