@@ -5,14 +5,24 @@ from pathlib import Path
 
 
 def _cpu_limit() -> int:
-    """CPUs this container may use: its cgroup quota if set, else the CPUs it sees."""
+    """CPUs this container may use: the CPUs it sees, capped by its cgroup CPU quota."""
     cpus = len(os.sched_getaffinity(0))
-    cpu_max = Path("/sys/fs/cgroup/cpu.max")
-    if cpu_max.exists():
-        quota, period = cpu_max.read_text().split()
-        if quota != "max":
-            cpus = min(cpus, max(1, int(quota) // int(period)))
-    return cpus
+    quota = _cgroup_cpu_quota()
+    return cpus if quota is None else max(1, min(cpus, int(quota)))
+
+
+def _cgroup_cpu_quota() -> float | None:
+    """The quota as a number of CPUs (cgroup v2, then v1), or None when there is none."""
+    v2, v1 = Path("/sys/fs/cgroup/cpu.max"), Path("/sys/fs/cgroup/cpu")
+    try:
+        if v2.exists():
+            quota, period = v2.read_text().split()
+        else:
+            quota = (v1 / "cpu.cfs_quota_us").read_text().strip()
+            period = (v1 / "cpu.cfs_period_us").read_text().strip()
+    except OSError:
+        return None
+    return None if quota in ("max", "-1") else int(quota) / int(period)
 
 
 wsgi_app = "app:create_app()"

@@ -70,3 +70,22 @@ def test_build_context_leaves_out_junk(context_copy: Path, tmp_path: Path) -> No
     assert "app/views.py" in seen
     assert "poetry.lock" in seen
     assert not seen & set(junk)
+
+
+def test_lock_and_project_name_no_index() -> None:
+    assert "[[tool.poetry.source]]" not in (ROOT / "pyproject.toml").read_text()
+    lock = (ROOT / "poetry.lock").read_text()
+    assert not re.search(r"^\[package\.source\]|^url = ", lock, re.M), "poetry.lock names an index"
+
+
+def test_app_only_change_reuses_the_dependency_layer(prod_image: str, context_copy: Path) -> None:
+    views = context_copy / "app" / "views.py"
+    views.write_text(views.read_text() + f"\n# {uuid.uuid4()}\n")
+    result = build("minimal-py-poetry-test:app-change", "--target", "prod", context=context_copy)
+    assert result.returncode == 0, result.stderr[-4000:]
+    install = re.search(r"^#(\d+) \[build \d+/\d+\] RUN .*poetry install.*$", result.stderr, re.M)
+    assert install, "no poetry install step in the build output"
+    assert re.search(rf"^#{install.group(1)} CACHED$", result.stderr, re.M), (
+        "dependencies reinstalled"
+    )
+    assert re.search(r"\[wheel \d+/\d+\] COPY app/", result.stderr), "the app was not rebuilt"

@@ -11,6 +11,7 @@ from tests.image.containers import (
     image_config,
     run_python,
     running,
+    wait_until_serving,
 )
 
 FORBIDDEN_MODULES = ["pip", "poetry", "pytest", "debugpy", "setuptools"]
@@ -103,3 +104,18 @@ def test_plain_build_gives_the_prod_image(prod_image: str) -> None:
         for tag in (prod_image, "minimal-py-poetry-test:default")
     }
     assert len(ids) == 1, "a plain build does not end at the prod stage"
+
+
+def _workers_started(prod_image: str, *docker_args: str) -> int:
+    with running(prod_image, *docker_args) as container:
+        wait_until_serving(container)
+        return container.logs().stdout.count("Booting worker")
+
+
+def test_worker_count_follows_the_cpu_limit(prod_image: str) -> None:
+    assert _workers_started(prod_image, "--cpus", "1") == 2
+    assert _workers_started(prod_image, "--cpuset-cpus", "0") == 2
+
+
+def test_web_concurrency_sets_the_worker_count(prod_image: str) -> None:
+    assert _workers_started(prod_image, "--env", "WEB_CONCURRENCY=1") == 1
