@@ -1,12 +1,12 @@
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.image.containers import (
-    CONTEXT_FILES,
     ROOT,
     Container,
     build,
@@ -56,12 +56,17 @@ def prod_server(prod_image: str) -> Iterator[Container]:
 
 
 @pytest.fixture
-def context_copy(tmp_path: Path) -> Path:
-    """A copy of the build context, free to change."""
-    for name in CONTEXT_FILES:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(source, tmp_path / name)
-    return tmp_path
+def project_copy() -> Iterator[Path]:
+    """A copy of the project's files, free to change, readable by any container user."""
+    files = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    copy = Path(tempfile.mkdtemp(prefix="minimal-py-poetry-"))
+    copy.chmod(0o755)
+    for name in files:
+        if (ROOT / name).is_file():
+            (copy / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, copy / name)
+    yield copy
+    shutil.rmtree(copy)

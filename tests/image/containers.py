@@ -13,15 +13,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
-# The files an image build reads, as .dockerignore lets them through.
-CONTEXT_FILES = [
-    "Dockerfile",
-    ".dockerignore",
-    "pyproject.toml",
-    "poetry.lock",
-    "gunicorn.conf.py",
-    "app",
-]
 
 
 def dockerfile_arg(name: str) -> str:

@@ -10,12 +10,12 @@ from tests.image.containers import DOCKERFILE, ROOT, build, docker, dockerfile_a
 CACHE_TARGETS = set(re.findall(r"--mount=type=cache,target=(\S+)", DOCKERFILE))
 
 
-def test_stale_lock_fails_early_and_says_to_run_poetry_lock(context_copy: Path) -> None:
-    pyproject = context_copy / "pyproject.toml"
+def test_stale_lock_fails_early_and_says_to_run_poetry_lock(project_copy: Path) -> None:
+    pyproject = project_copy / "pyproject.toml"
     pyproject.write_text(
         pyproject.read_text().replace('"gunicorn (>=23)",', '"gunicorn (>=23)", "six",')
     )
-    result = build("minimal-py-poetry-test:stale", "--target", "build", context=context_copy)
+    result = build("minimal-py-poetry-test:stale", "--target", "build", context=project_copy)
     assert result.returncode != 0
     assert "poetry lock" in result.stderr
     assert "Installing dependencies" not in result.stderr
@@ -47,7 +47,7 @@ def test_cache_mount_keeps_the_downloaded_wheels(prod_image: str, tmp_path: Path
         assert f"/{name}-{locked[name]}-" in result.stderr, f"no cached wheel of {name}"
 
 
-def test_build_context_leaves_out_junk(context_copy: Path, tmp_path: Path) -> None:
+def test_build_context_leaves_out_junk(project_copy: Path, tmp_path: Path) -> None:
     junk = [
         ".env",
         ".git/config",
@@ -56,13 +56,13 @@ def test_build_context_leaves_out_junk(context_copy: Path, tmp_path: Path) -> No
         ".vscode/settings.json",
     ]
     for name in junk:
-        (context_copy / name).parent.mkdir(parents=True, exist_ok=True)
-        (context_copy / name).write_text("junk")
-    (context_copy / "context.Dockerfile").write_text("FROM scratch\nCOPY . /\n")
+        (project_copy / name).parent.mkdir(parents=True, exist_ok=True)
+        (project_copy / name).write_text("junk")
+    (project_copy / "context.Dockerfile").write_text("FROM scratch\nCOPY . /\n")
     out = tmp_path / "out"
     result = docker(
-        "build", "--file", str(context_copy / "context.Dockerfile"),
-        "--output", f"type=local,dest={out}", str(context_copy),
+        "build", "--file", str(project_copy / "context.Dockerfile"),
+        "--output", f"type=local,dest={out}", str(project_copy),
         check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-4000:]
@@ -78,10 +78,10 @@ def test_lock_and_project_name_no_index() -> None:
     assert not re.search(r"^\[package\.source\]|^url = ", lock, re.M), "poetry.lock names an index"
 
 
-def test_app_only_change_reuses_the_dependency_layer(prod_image: str, context_copy: Path) -> None:
-    views = context_copy / "app" / "views.py"
+def test_app_only_change_reuses_the_dependency_layer(prod_image: str, project_copy: Path) -> None:
+    views = project_copy / "app" / "views.py"
     views.write_text(views.read_text() + f"\n# {uuid.uuid4()}\n")
-    result = build("minimal-py-poetry-test:app-change", "--target", "prod", context=context_copy)
+    result = build("minimal-py-poetry-test:app-change", "--target", "prod", context=project_copy)
     assert result.returncode == 0, result.stderr[-4000:]
     install = re.search(r"^#(\d+) \[build \d+/\d+\] RUN .*poetry install.*$", result.stderr, re.M)
     assert install, "no poetry install step in the build output"

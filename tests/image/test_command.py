@@ -27,7 +27,7 @@ def test_says_to_install_docker_when_it_is_missing(tmp_path: Path) -> None:
     assert "docker not found: install Docker" in result.stderr
 
 
-def test_says_to_install_node_when_npx_is_missing(tmp_path: Path) -> None:
+def test_says_to_install_node_when_npm_is_missing(tmp_path: Path) -> None:
     result = _run_with_only(tmp_path, "docker")
     assert result.returncode != 0
-    assert "npx not found: install Node.js" in result.stderr
+    assert "npm not found: install Node.js" in result.stderr
