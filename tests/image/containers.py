@@ -1,6 +1,7 @@
 """Thin helpers over the docker CLI for the image tests."""
 
 import json
+import os
 import re
 import subprocess
 import time
@@ -13,12 +14,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
+# The Dockerfile needs BuildKit (cache mounts); clients that default to it ignore this.
+DOCKER_ENV = {**os.environ, "DOCKER_BUILDKIT": "1"}
 
 
-def dockerfile_arg(name: str) -> str:
-    """The default value of a build argument in the Dockerfile."""
-    match = re.search(rf"^ARG {name}=(\S*)$", DOCKERFILE, re.MULTILINE)
-    assert match, f"the Dockerfile declares no ARG {name}"
+def dockerfile_value(name: str) -> str:
+    """The value the Dockerfile gives a build argument or environment variable."""
+    match = re.search(rf"^(?:ARG|ENV) {name}=(\S*)", DOCKERFILE, re.MULTILINE)
+    assert match, f"the Dockerfile sets no {name}"
     return match.group(1)
 
 
@@ -26,8 +29,9 @@ def docker(
     *args: str, check: bool = True, timeout: float = 900
 ) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
-        ["docker", *args], capture_output=True, text=True, timeout=timeout, check=False
-    )
+        ["docker", *args],
+        env=DOCKER_ENV, capture_output=True, text=True, timeout=timeout, check=False,
+    )  # fmt: skip
     if check and result.returncode != 0:
         raise AssertionError(
             f"docker {' '.join(args)} failed:\n{result.stdout}\n{result.stderr[-4000:]}"

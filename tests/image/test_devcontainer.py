@@ -1,6 +1,7 @@
-"""The dev container as the Dev Containers CLI opens it on Linux: the container user
-takes the host user's UID, and `poetry add` works and leaves host-owned files."""
+"""The dev container as the Dev Containers CLI reads and opens it. On Linux the container
+user takes the host user's UID; `poetry add` then works and leaves host-owned files."""
 
+import json
 import os
 import subprocess
 import uuid
@@ -9,10 +10,39 @@ from pathlib import Path
 
 import pytest
 
-from tests.image.containers import ROOT, docker
+from tests.image.containers import ROOT, docker, dockerfile_value
 
 DEVCONTAINER = ROOT / "node_modules" / ".bin" / "devcontainer"
 Exec = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def _read_configuration() -> dict:
+    if not DEVCONTAINER.exists():
+        pytest.fail(f"{DEVCONTAINER} not found: run `npm ci` in {ROOT} (tests/run does)")
+    result = subprocess.run(
+        [str(DEVCONTAINER), "read-configuration", "--workspace-folder", str(ROOT)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-4000:]
+    return json.loads(result.stdout)
+
+
+def test_configuration_builds_dev_and_sets_up_vscode() -> None:
+    found = _read_configuration()
+    config, workspace = found["configuration"], found["workspace"]
+    assert config["build"]["target"] == "dev"
+    assert config["remoteUser"] not in ("root", "")
+    assert "features" not in config, "Dev Container Features need a registry"
+    venv = dockerfile_value("VIRTUAL_ENV")
+    assert not workspace["workspaceFolder"].startswith(venv)
+    vscode = config["customizations"]["vscode"]
+    assert vscode["settings"]["python.defaultInterpreterPath"] == f"{venv}/bin/python"
+    assert vscode["settings"]["python.testing.pytestEnabled"] is True
+    assert {"ms-python.python", "ms-python.debugpy", "charliermarsh.ruff"} <= set(
+        vscode["extensions"]
+    )
+    assert config["forwardPorts"] == [8000, 5678]
+    assert all(config["portsAttributes"][str(port)]["label"] for port in (8000, 5678))
 
 
 @pytest.fixture
