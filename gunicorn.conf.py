@@ -34,8 +34,9 @@ worker_tmp_dir = "/dev/shm"  # noqa: S108 -- private to the container
 # Containers collect stdout; gunicorn would send its own messages to stderr.
 accesslog = "-"
 errorlog = "/dev/stdout"
-# Workers get this long to finish their requests after SIGTERM.
-graceful_timeout = 10
+# Workers get this long to finish their requests after SIGTERM: less than the 10 s
+# that `docker stop` and Cloud Run wait before they kill.
+graceful_timeout = 8
 timeout = 30
 # The control socket would need a writable $HOME, which a platform-chosen UID lacks.
 control_socket_disable = True
