@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import socket
 import subprocess
 import time
 import urllib.error
@@ -52,10 +53,9 @@ def image_config(image: str) -> dict:
     return json.loads(docker("image", "inspect", image).stdout)[0]["Config"]
 
 
-def run_python(image: str, code: str, *docker_args: str) -> object:
-    """Run Python code in a new container of image; return the JSON it prints."""
-    result = docker("run", "--rm", *docker_args, image, "python3", "-c", code)
-    return json.loads(result.stdout)
+def run_python(image: str, code: str) -> str:
+    """Run Python code in a new container of image; return what it prints."""
+    return docker("run", "--rm", image, "python3", "-c", code).stdout
 
 
 @dataclass
@@ -104,3 +104,30 @@ def wait_until_serving(container: Container, path: str = "/health", seconds: flo
         if time.monotonic() > deadline:
             raise AssertionError(f"no 200 on {path} within {seconds} s:\n{container.logs().stdout}")
         time.sleep(0.1)
+
+
+def loopback_port(container: Container) -> int:
+    return int(container.url("").rsplit(":", 1)[1])
+
+
+def raw_http(port: int, payload: bytes, timeout: float = 5) -> bytes:
+    """Send bytes to 127.0.0.1:port as they are; return all that comes back until close."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as conn:
+        conn.sendall(payload)
+        conn.shutdown(socket.SHUT_WR)
+        return read_until_closed(conn)
+
+
+def read_until_closed(conn: socket.socket) -> bytes:
+    chunks = []
+    while chunk := conn.recv(65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def status_of(response: bytes) -> int:
+    return int(response.split(b" ", 2)[1])
+
+
+def body_of(response: bytes) -> bytes:
+    return response.split(b"\r\n\r\n", 1)[1]

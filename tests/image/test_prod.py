@@ -14,20 +14,6 @@ from tests.image.containers import (
     wait_until_serving,
 )
 
-FORBIDDEN_MODULES = ["pip", "poetry", "pytest", "debugpy", "setuptools"]
-FORBIDDEN_COMMANDS = ["pip", "pip3", "poetry", "pytest", "curl", "wget", "gcc", "cc"]
-INVENTORY = f"""
-import importlib.util, json, os, shutil, app
-print(json.dumps({{
-    "modules": [m for m in {FORBIDDEN_MODULES!r} if importlib.util.find_spec(m)],
-    "commands": [c for c in {FORBIDDEN_COMMANDS!r} if shutil.which(c)],
-    "app": app.__file__,
-    "src": os.path.exists("/src"),
-    "uid": os.getuid(),
-    "venv": os.environ.get("VIRTUAL_ENV"),
-}}))
-"""
-
 
 def test_serves_health_over_http(prod_server: Container) -> None:
     status, headers, body = http_get(prod_server.url("/health"))
@@ -49,20 +35,12 @@ def test_access_log_goes_to_stdout(prod_server: Container) -> None:
     assert "Traceback" not in logs.stdout + logs.stderr
 
 
-def test_holds_only_what_runs(prod_image: str) -> None:
-    found = run_python(prod_image, INVENTORY)
-    assert found["modules"] == [], "build tools in the prod image"
-    assert found["commands"] == [], "build tools in the prod image"
-    assert found["app"].startswith("/opt/venv/lib/"), "the app is not installed as a package"
-    assert not found["src"], "the build's source folder reached the prod image"
-
-
 def test_runs_as_non_root_from_the_venv(prod_image: str) -> None:
-    found = run_python(prod_image, INVENTORY)
-    assert found["uid"] != 0
-    assert found["venv"] == "/opt/venv"
-    config = image_config(prod_image)
-    assert config["User"] not in ("", "root", "0")
+    """The rest of what prod holds and lacks: prod-structure.yaml."""
+    found = run_python(prod_image, "import os, sys; print(os.getuid(), sys.prefix)")
+    uid, prefix = found.split()
+    assert uid != "0"
+    assert prefix == "/opt/venv"
 
 
 def test_gunicorn_runs_as_pid_1_in_exec_form(prod_image: str) -> None:
