@@ -6,8 +6,10 @@
 #   wheel  build plus the app, installed into /opt/venv as a package
 #   prod   /opt/venv alone on the base image: deploys, and a plain `docker build .`
 
-# Builds here and in CI pass a locally built image of the same name.
-ARG PYTHON_IMAGE=python:3.14-slim
+# PYTHON_IMAGE picks the base of every stage; by default it is this official image,
+# named in a FROM line of its own so that Dependabot can see and update it.
+ARG PYTHON_IMAGE=python-image
+FROM python:3.14-slim AS python-image
 
 FROM ${PYTHON_IMAGE} AS base
 # - VIRTUAL_ENV, PATH: python3 and every console script resolve to the project venv.

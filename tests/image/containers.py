@@ -15,6 +15,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
+# The official image the Dockerfile builds on unless PYTHON_IMAGE says otherwise.
+PYTHON_IMAGE = re.search(r"^FROM (python:\S+)", DOCKERFILE, re.MULTILINE).group(1)
 # The Dockerfile needs BuildKit (cache mounts); clients that default to it ignore this.
 DOCKER_ENV = {**os.environ, "DOCKER_BUILDKIT": "1"}
 

@@ -5,7 +5,7 @@ import tomllib
 import uuid
 from pathlib import Path
 
-from tests.image.containers import DOCKERFILE, ROOT, build, docker, dockerfile_value
+from tests.image.containers import DOCKERFILE, PYTHON_IMAGE, ROOT, build, docker
 
 CACHE_TARGETS = set(re.findall(r"--mount=type=cache,target=(\S+)", DOCKERFILE))
 
@@ -33,7 +33,7 @@ def test_cache_mount_keeps_the_downloaded_wheels(prod_image: str, tmp_path: Path
     """A later build, after a dependency change, finds every locked wheel already there."""
     target = next(iter(CACHE_TARGETS))
     (tmp_path / "Dockerfile").write_text(
-        f"FROM {dockerfile_value('PYTHON_IMAGE')}\n"
+        f"FROM {PYTHON_IMAGE}\n"
         f"RUN --mount=type=cache,target={target} find {target}/pypoetry/artifacts -name '*.whl'"
         ""
         # --no-cache would hand this step a fresh, empty cache; a new command does not.

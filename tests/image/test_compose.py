@@ -41,7 +41,7 @@ def compose(project_copy: Path) -> Iterator[tuple[Compose, int]]:
     try:
         yield run, port
     finally:
-        run("down", "--volumes", "--remove-orphans", "--timeout", "1")
+        run("down", "--volumes", "--remove-orphans", "--rmi", "local", "--timeout", "1")
 
 
 def _wait_for(port: int, predicate: Callable[[dict], bool], seconds: float = 30) -> dict:
