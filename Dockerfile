@@ -28,9 +28,17 @@ ARG POETRY_VERSION=2.5.1
 ARG POETRY_MIRROR_PLUGIN_VERSION=0.6.5
 # Empty means PyPI itself; set it to use a mirror (Artifactory, Nexus, devpi).
 ARG POETRY_PYPI_MIRROR_URL=""
+# pip and Poetry trust the system CA bundle instead of their own copies, so that on
+# a TLS-inspecting network a `ca-bundle` build secret, mounted over that bundle for
+# the download steps alone, reaches them without entering any layer.
+ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
+ENV PIP_CERT=$SSL_CERT_FILE \
+    REQUESTS_CA_BUNDLE=$SSL_CERT_FILE
 # Poetry gets a venv of its own so that neither it nor its dependencies ever land
-# in /opt/venv. The cache mount is pip's and Poetry's real cache folder as root.
-RUN --mount=type=cache,target=/root/.cache \
+# in /opt/venv. The cache mount is pip's and Poetry's real cache folder as root;
+# this engine expands no variables in --mount, hence the literal paths.
+RUN --mount=type=secret,id=ca-bundle,target=/etc/ssl/certs/ca-certificates.crt \
+    --mount=type=cache,target=/root/.cache \
     python3 -m venv /opt/poetry \
     && /opt/poetry/bin/pip install --quiet \
         "poetry==${POETRY_VERSION}" \
@@ -42,7 +50,8 @@ COPY pyproject.toml poetry.lock ./
 # A stale lock fails here, before any download, with Poetry's own advice.
 RUN poetry check --lock
 # Only the lock decides this layer, so an app-only change reuses it.
-RUN --mount=type=cache,target=/root/.cache \
+RUN --mount=type=secret,id=ca-bundle,target=/etc/ssl/certs/ca-certificates.crt \
+    --mount=type=cache,target=/root/.cache \
     poetry install --only main --no-root --no-interaction --compile
 
 FROM build AS dev
@@ -50,12 +59,14 @@ ARG DEV_USER=dev
 # git for the developer; the venv group keeps /opt/venv writable to the dev user
 # after the Dev Containers CLI remaps its UID to the host user's.
 # hadolint ignore=DL3008
-RUN apt-get update \
+RUN --mount=type=secret,id=ca-bundle,target=/etc/ssl/certs/ca-certificates.crt \
+    apt-get update \
     && apt-get install -y --no-install-recommends git \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system venv \
     && useradd --create-home --shell /bin/bash --uid 1000 --groups venv "$DEV_USER"
-RUN --mount=type=cache,target=/root/.cache \
+RUN --mount=type=secret,id=ca-bundle,target=/etc/ssl/certs/ca-certificates.crt \
+    --mount=type=cache,target=/root/.cache \
     poetry install --no-root --no-interaction --compile \
     && chgrp -R venv "$VIRTUAL_ENV" \
     && chmod -R g+w "$VIRTUAL_ENV" \
