@@ -1,4 +1,5 @@
-# One Dockerfile, five stages; who uses each:
+# One Dockerfile; its stages and who uses each:
+#   python-image  the default base image (PYTHON_IMAGE replaces it)
 #   base   the Python image and the settings every stage shares
 #   build  Poetry in its own venv, and /opt/venv holding the runtime dependencies
 #   dev    build plus the dev dependencies and a non-root user: the dev container,
@@ -28,6 +29,7 @@ ARG POETRY_VERSION=2.5.1
 ARG POETRY_MIRROR_PLUGIN_VERSION=0.6.5
 # Empty means PyPI itself; set it to use a mirror (Artifactory, Nexus, devpi).
 ARG POETRY_PYPI_MIRROR_URL=""
+ENV POETRY_VENV=/opt/poetry
 # pip and Poetry trust the system CA bundle instead of their own copies, so that on
 # a TLS-inspecting network a `ca-bundle` build secret, mounted over that bundle for
 # the download steps alone, reaches them without entering any layer.
@@ -39,11 +41,11 @@ ENV PIP_CERT=$SSL_CERT_FILE \
 # this engine expands no variables in --mount, hence the literal paths.
 RUN --mount=type=secret,id=ca-bundle,target=/etc/ssl/certs/ca-certificates.crt \
     --mount=type=cache,target=/root/.cache \
-    python3 -m venv /opt/poetry \
-    && /opt/poetry/bin/pip install --quiet \
+    python3 -m venv "$POETRY_VENV" \
+    && "$POETRY_VENV/bin/pip" install --quiet \
         "poetry==${POETRY_VERSION}" \
         "poetry-plugin-pypi-mirror==${POETRY_MIRROR_PLUGIN_VERSION}" \
-    && ln -s /opt/poetry/bin/poetry /usr/local/bin/poetry \
+    && ln -s "$POETRY_VENV/bin/poetry" /usr/local/bin/poetry \
     && python3 -m venv --without-pip "$VIRTUAL_ENV"
 WORKDIR /src
 COPY pyproject.toml poetry.lock ./
@@ -76,9 +78,9 @@ USER $DEV_USER
 FROM build AS wheel
 COPY app/ app/
 # A wheel, not an editable install: prod has /opt/venv and nothing of /src.
-RUN poetry build --format wheel --output /tmp/dist --no-interaction \
-    && /opt/poetry/bin/pip --python "$VIRTUAL_ENV/bin/python" install \
-        --quiet --no-deps --no-cache-dir /tmp/dist/*.whl
+RUN poetry build --format wheel --no-interaction \
+    && "$POETRY_VENV/bin/pip" --python "$VIRTUAL_ENV/bin/python" install \
+        --quiet --no-deps --no-cache-dir dist/*.whl
 
 # Same base as the build stage: the venv's interpreter links and compiled wheels
 # only hold on the Python they were built against.
