@@ -1,6 +1,7 @@
 import shutil
 import subprocess
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -8,8 +9,10 @@ import pytest
 
 from tests.image.containers import (
     ROOT,
+    Compose,
     Container,
     build,
+    free_loopback_port,
     running,
     wait_until_serving,
 )
@@ -70,3 +73,15 @@ def project_copy() -> Iterator[Path]:
             shutil.copy2(ROOT / name, copy / name)
     yield copy
     shutil.rmtree(copy)
+
+
+@pytest.fixture
+def compose(project_copy: Path) -> Iterator[Compose]:
+    """docker compose in a copy of the project, on free loopback ports; always taken down."""
+    project = Compose(
+        project_copy, free_loopback_port(), free_loopback_port(), f"mpp-{uuid.uuid4().hex[:8]}"
+    )
+    try:
+        yield project
+    finally:
+        project.run("down", "--volumes", "--remove-orphans", "--rmi", "local", "--timeout", "1")

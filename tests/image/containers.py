@@ -8,7 +8,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,9 +64,13 @@ def run_python(image: str, code: str) -> str:
 class Container:
     id: str
 
+    def port(self, inside: int = 8000) -> int:
+        """The loopback port that publishes the container's port `inside`."""
+        published = docker("port", self.id, f"{inside}/tcp").stdout.split()[0]
+        return int(published.rsplit(":", 1)[1])
+
     def url(self, path: str) -> str:
-        published = docker("port", self.id, "8000/tcp").stdout.split()[0]
-        return f"http://{published}{path}"
+        return f"http://127.0.0.1:{self.port()}{path}"
 
     def logs(self) -> subprocess.CompletedProcess[str]:
         return docker("logs", self.id)
@@ -76,10 +80,10 @@ class Container:
 
 
 @contextmanager
-def running(image: str, *docker_args: str) -> Iterator[Container]:
+def running(image: str, *docker_args: str, command: Sequence[str] = ()) -> Iterator[Container]:
     """A detached container with port 8000 published on a free loopback port."""
     cid = docker(
-        "run", "--detach", "--publish", "127.0.0.1::8000", *docker_args, image
+        "run", "--detach", "--publish", "127.0.0.1::8000", *docker_args, image, *command
     ).stdout.strip()
     try:
         yield Container(cid)
@@ -108,10 +112,6 @@ def wait_until_serving(container: Container, path: str = "/health", seconds: flo
         time.sleep(0.1)
 
 
-def loopback_port(container: Container) -> int:
-    return int(container.url("").rsplit(":", 1)[1])
-
-
 def raw_http(port: int, payload: bytes, timeout: float = 5) -> bytes:
     """Send bytes to 127.0.0.1:port as they are; return all that comes back until close."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as conn:
@@ -133,3 +133,31 @@ def status_of(response: bytes) -> int:
 
 def body_of(response: bytes) -> bytes:
     return response.split(b"\r\n\r\n", 1)[1]
+
+
+def free_loopback_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Compose:
+    """docker compose in one project folder, with the app and debugger on given ports."""
+
+    folder: Path
+    app_port: int
+    debug_port: int
+    name: str
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        env = {
+            **DOCKER_ENV,
+            "APP_PORT": str(self.app_port),
+            "DEBUG_PORT": str(self.debug_port),
+            "COMPOSE_PROJECT_NAME": self.name,
+        }
+        return subprocess.run(
+            ["docker", "compose", *args],
+            cwd=self.folder, env=env, capture_output=True, text=True, timeout=600, check=False,
+        )  # fmt: skip

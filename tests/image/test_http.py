@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.image.containers import Container, body_of, loopback_port, raw_http, status_of
+from tests.image.containers import Container, body_of, raw_http, status_of
 
 OVERSIZED_HEADER = b"GET /health HTTP/1.1\r\nHost: t\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n"
 MANY_HEADERS = b"GET /health HTTP/1.1\r\nHost: t\r\n" + b"X-H: 1\r\n" * 200 + b"\r\n"
@@ -43,14 +43,14 @@ def assert_still_serving(port: int) -> None:
 
 @pytest.mark.parametrize("payload", SERVER_REFUSED.values(), ids=SERVER_REFUSED.keys())
 def test_server_refuses_with_a_4xx(prod_server: Container, payload: bytes) -> None:
-    port = loopback_port(prod_server)
+    port = prod_server.port()
     assert 400 <= status_of(raw_http(port, payload)) < 500
     assert_still_serving(port)
 
 
 @pytest.mark.parametrize(("payload", "status"), APP_REFUSED.values(), ids=APP_REFUSED.keys())
 def test_app_refuses_with_json(prod_server: Container, payload: bytes, status: int) -> None:
-    port = loopback_port(prod_server)
+    port = prod_server.port()
     response = raw_http(port, payload)
     assert status_of(response) == status
     assert b"Content-Type: application/json" in response
@@ -59,7 +59,7 @@ def test_app_refuses_with_json(prod_server: Container, payload: bytes, status: i
 
 
 def test_no_worker_dies_from_bad_requests(prod_server: Container) -> None:
-    port = loopback_port(prod_server)
+    port = prod_server.port()
     booted = prod_server.logs().stdout.count("Booting worker")
     for payload in [*SERVER_REFUSED.values(), *(p for p, _ in APP_REFUSED.values())]:
         raw_http(port, payload)

@@ -9,7 +9,6 @@ from collections import Counter
 from tests.image.containers import (
     Container,
     docker,
-    loopback_port,
     read_until_closed,
     status_of,
 )
@@ -58,7 +57,7 @@ def _begin_slow_request(port: int) -> socket.socket:
 
 
 def test_sigterm_under_load_finishes_begun_requests(prod_server: Container) -> None:
-    port = loopback_port(prod_server)
+    port = prod_server.port()
     slow = _begin_slow_request(port)
     results: Counter = Counter()
     stop = threading.Event()

@@ -1,0 +1,112 @@
+"""Debugging with debugpy, driven by a real Debug Adapter Protocol client: the launch
+configurations of .vscode/launch.json stop at a breakpoint in a view and go on."""
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from tests.image.containers import ROOT, Compose, http_get, running
+from tests.image.dap import DapClient
+
+CONFIGURATIONS = {
+    c["name"]: c for c in json.loads((ROOT / ".vscode/launch.json").read_text())["configurations"]
+}
+VS_CODE_ONLY = {"name", "type", "request", "connect"}
+
+
+def _arguments(name: str, workspace: str, **overrides: Any) -> dict[str, Any]:
+    """A launch.json configuration as VS Code sends it: variables replaced."""
+    text = json.dumps({k: v for k, v in CONFIGURATIONS[name].items() if k not in VS_CODE_ONLY})
+    return {**json.loads(text.replace("${workspaceFolder}", workspace)), **overrides}
+
+
+def _health_line(views: Path) -> int:
+    lines = views.read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("def health"))
+    return next(i for i in range(start, len(lines)) if lines[i].strip().startswith("return")) + 1
+
+
+@contextmanager
+def _connected(port: int, seconds: float = 60) -> Iterator[DapClient]:
+    """An initialized session; retried while the published port answers before debugpy does."""
+    deadline = time.monotonic() + seconds
+    while True:
+        client = None
+        try:
+            client = DapClient("127.0.0.1", port)
+            client.request("initialize", adapterID="debugpy", clientID="tests",
+                           pathFormat="path", linesStartAt1=True, columnsStartAt1=True)  # fmt: skip
+            break
+        except OSError:
+            if client:
+                client.close()
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def _stop_at_health_and_go_on(
+    client: DapClient, start: str, arguments: dict, views: str, line: int, app_port: int
+) -> None:
+    """Start the session, break in health(), check where it stopped, continue, get the 200."""
+    started = client.send(start, **arguments)
+    client.event("initialized")
+    placed = client.request("setBreakpoints", source={"path": views}, breakpoints=[{"line": line}])
+    assert placed["breakpoints"][0]["verified"], placed
+    client.request("configurationDone")
+    client.response(started)
+
+    answers: list[int] = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            http_get(f"http://127.0.0.1:{app_port}/", timeout=2)
+            break
+        except OSError:
+            time.sleep(0.3)
+    request = threading.Thread(
+        target=lambda: answers.append(http_get(f"http://127.0.0.1:{app_port}/health", 60)[0])
+    )
+    request.start()
+    stopped = client.event("stopped")
+    assert stopped["reason"] == "breakpoint"
+    frame = client.request("stackTrace", threadId=stopped["threadId"], levels=1)["stackFrames"][0]
+    assert (frame["source"]["path"], frame["line"]) == (views, line)
+    assert answers == [], "the request was answered while stopped at the breakpoint"
+    client.request("continue", threadId=stopped["threadId"])
+    request.join(timeout=60)
+    assert answers == [200]
+
+
+def test_f5_launch_configuration_stops_at_a_breakpoint(dev_image: str, project_copy: Path) -> None:
+    workspace = "/workspaces/project"
+    # Listening on every interface of the container; published on loopback only.
+    adapter = ["python3", "-m", "debugpy.adapter", "--host", "0.0.0.0", "--port", "5678"]  # noqa: S104
+    args = ["--volume", f"{project_copy}:{workspace}:ro", "--env", "PYTHONDONTWRITEBYTECODE=1",
+            "--publish", "127.0.0.1::5678"]  # fmt: skip
+    with running(dev_image, *args, command=adapter) as container:
+        dap_port, app_port = container.port(5678), container.port()
+        # VS Code shows the server in its terminal; this client has none.
+        arguments = _arguments("Flask: launch", workspace, console="internalConsole")
+        with _connected(dap_port) as client:
+            views = f"{workspace}/app/views.py"
+            line = _health_line(project_copy / "app" / "views.py")
+            _stop_at_health_and_go_on(client, "launch", arguments, views, line, app_port)
+
+
+def test_attach_to_the_compose_debug_server(compose: Compose) -> None:
+    up = compose.run("--profile", "debug", "up", "--detach", "--build", "debug")
+    assert up.returncode == 0, up.stderr[-4000:]
+    arguments = _arguments("Attach: compose debug server (5678)", str(compose.folder))
+    with _connected(compose.debug_port) as client:
+        views = compose.folder / "app" / "views.py"
+        line = _health_line(views)
+        _stop_at_health_and_go_on(client, "attach", arguments, str(views), line, compose.app_port)
