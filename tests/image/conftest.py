@@ -84,4 +84,9 @@ def compose(project_copy: Path) -> Iterator[Compose]:
     try:
         yield project
     finally:
-        project.run("down", "--volumes", "--remove-orphans", "--rmi", "local", "--timeout", "1")
+        # Every profile: a plain `down` leaves running the services of inactive profiles
+        # (the debug server), with their network and image.
+        project.run(
+            "--profile", "*",
+            "down", "--volumes", "--remove-orphans", "--rmi", "local", "--timeout", "1",
+        )  # fmt: skip

@@ -2,14 +2,15 @@
 configurations of .vscode/launch.json stop at a breakpoint in a view and go on."""
 
 import json
+import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tests.image.containers import ROOT, Compose, http_get, running
+from tests.image.containers import ROOT, Compose, Container, http_get, running
 from tests.image.dap import DapClient
 
 CONFIGURATIONS = {
@@ -30,9 +31,23 @@ def _health_line(views: Path) -> int:
     return next(i for i in range(start, len(lines)) if lines[i].strip().startswith("return")) + 1
 
 
+def _logs(container: Container) -> str:
+    result = container.logs()
+    return result.stdout + result.stderr
+
+
+def _ports(container: Container) -> tuple[int, int]:
+    """The debugger's and the app's loopback ports, or the logs of a server already gone."""
+    try:
+        return container.port(5678), container.port()
+    except AssertionError as error:
+        raise AssertionError(f"{error}\nserver logs:\n{_logs(container)[-4000:]}") from None
+
+
 @contextmanager
-def _connected(port: int, seconds: float = 60) -> Iterator[DapClient]:
-    """An initialized session; retried while the published port answers before debugpy does."""
+def _connected(port: int, logs: Callable[[], str], seconds: float = 60) -> Iterator[DapClient]:
+    """An initialized session; retried while the published port answers before debugpy does.
+    On failure the server's logs say why (debugpy missing, the app failing to import)."""
     deadline = time.monotonic() + seconds
     while True:
         client = None
@@ -41,11 +56,14 @@ def _connected(port: int, seconds: float = 60) -> Iterator[DapClient]:
             client.request("initialize", adapterID="debugpy", clientID="tests",
                            pathFormat="path", linesStartAt1=True, columnsStartAt1=True)  # fmt: skip
             break
-        except OSError:
+        except OSError as error:
             if client:
                 client.close()
             if time.monotonic() > deadline:
-                raise
+                raise AssertionError(
+                    f"no debug adapter answered on 127.0.0.1:{port} within {seconds} s"
+                    f" ({error!r}); server logs:\n{logs()[-4000:]}"
+                ) from error
             time.sleep(0.3)
     try:
         yield client
@@ -93,20 +111,44 @@ def test_f5_launch_configuration_stops_at_a_breakpoint(dev_image: str, project_c
     args = ["--volume", f"{project_copy}:{workspace}:ro", "--env", "PYTHONDONTWRITEBYTECODE=1",
             "--publish", "127.0.0.1::5678"]  # fmt: skip
     with running(dev_image, *args, command=adapter) as container:
-        dap_port, app_port = container.port(5678), container.port()
+        dap_port, app_port = _ports(container)
         # VS Code shows the server in its terminal; this client has none.
         arguments = _arguments("Flask: launch", workspace, console="internalConsole")
-        with _connected(dap_port) as client:
+        with _connected(dap_port, lambda: _logs(container)) as client:
             views = f"{workspace}/app/views.py"
             line = _health_line(project_copy / "app" / "views.py")
             _stop_at_health_and_go_on(client, "launch", arguments, views, line, app_port)
+
+
+def test_attach_to_a_server_started_in_the_dev_container(dev_image: str) -> None:
+    """The README's debug-server command, and the attach configuration VS Code uses beside it."""
+    workspace = f"/workspaces/{ROOT.name}"
+    listen, everywhere = "0.0.0.0:5678", "0.0.0.0"  # noqa: S104 -- published on loopback only
+    server = ["python", "-m", "debugpy", "--listen", listen, "-m", "flask", "--app", "app",
+              "run", "--host", everywhere, "--port", "8000", "--no-reload"]  # fmt: skip
+    # The host user, as after the dev container's UID remap; a read-only checkout.
+    args = ["--user", f"{os.getuid()}:{os.getgid()}", "--env", "PYTHONDONTWRITEBYTECODE=1",
+            "--volume", f"{ROOT}:{workspace}:ro", "--workdir", workspace,
+            "--publish", "127.0.0.1::5678"]  # fmt: skip
+    with running(dev_image, *args, command=server) as container:
+        dap_port, app_port = _ports(container)
+        # VS Code runs in the server's container: it names files by their paths there.
+        arguments = _arguments("Attach: server in this container (5678)", workspace)
+        with _connected(dap_port, lambda: _logs(container)) as client:
+            views = f"{workspace}/app/views.py"
+            line = _health_line(ROOT / "app" / "views.py")
+            _stop_at_health_and_go_on(client, "attach", arguments, views, line, app_port)
 
 
 def test_attach_to_the_compose_debug_server(compose: Compose) -> None:
     up = compose.run("--profile", "debug", "up", "--detach", "--build", "debug")
     assert up.returncode == 0, up.stderr[-4000:]
     arguments = _arguments("Attach: compose debug server (5678)", str(compose.folder))
-    with _connected(compose.debug_port) as client:
+
+    def logs() -> str:
+        return compose.run("--profile", "debug", "logs", "debug").stdout
+
+    with _connected(compose.debug_port, logs) as client:
         views = compose.folder / "app" / "views.py"
         line = _health_line(views)
         _stop_at_health_and_go_on(client, "attach", arguments, str(views), line, compose.app_port)
