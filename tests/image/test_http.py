@@ -1,10 +1,18 @@
 """Defensive HTTP through a raw socket: bad requests get a 4xx and the server keeps serving."""
 
 import json
+import time
 
 import pytest
 
-from tests.image.containers import Container, body_of, raw_http, status_of
+from tests.image.containers import (
+    Container,
+    body_of,
+    raw_http,
+    running,
+    status_of,
+    wait_until_serving,
+)
 
 OVERSIZED_HEADER = b"GET /health HTTP/1.1\r\nHost: t\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n"
 MANY_HEADERS = b"GET /health HTTP/1.1\r\nHost: t\r\n" + b"X-H: 1\r\n" * 200 + b"\r\n"
@@ -58,12 +66,25 @@ def test_app_refuses_with_json(prod_server: Container, payload: bytes, status: i
     assert_still_serving(port)
 
 
-def test_no_worker_dies_from_bad_requests(prod_server: Container) -> None:
-    port = prod_server.port()
-    booted = prod_server.logs().stdout.count("Booting worker")
-    for payload in [*SERVER_REFUSED.values(), *(p for p, _ in APP_REFUSED.values())]:
-        raw_http(port, payload)
-    assert_still_serving(port)
-    logs = prod_server.logs().stdout
-    assert logs.count("Booting worker") == booted, "a worker was replaced"
+def wait_for_workers(container: Container, count: int, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while container.logs().stdout.count("Booting worker") < count:
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"{count} workers not booted in {seconds} s:\n{container.logs().stdout}"
+            )
+        time.sleep(0.1)
+
+
+def test_no_worker_dies_from_bad_requests(prod_image: str) -> None:
+    # Its own server with a known worker count: a worker still booting is not a replacement.
+    with running(prod_image, "--env", "WEB_CONCURRENCY=2") as server:
+        wait_until_serving(server)
+        wait_for_workers(server, 2)
+        port = server.port()
+        for payload in [*SERVER_REFUSED.values(), *(p for p, _ in APP_REFUSED.values())]:
+            raw_http(port, payload)
+        assert_still_serving(port)
+        logs = server.logs().stdout
+    assert logs.count("Booting worker") == 2, f"a worker was replaced:\n{logs}"
     assert "Traceback" not in logs
