@@ -4,12 +4,15 @@
 #   build  Poetry in its own venv, and /opt/venv holding the runtime dependencies
 #   dev    build plus the dev dependencies and a non-root user: the dev container,
 #          `docker compose up` and the test suite
-#   wheel  build plus the app, installed into /opt/venv as a package
+#   wheel  build plus the app, installed as a package into /opt/venv and, for prod,
+#          into a tree of its own
 #   prod   /opt/venv alone on the base image: deploys, and a plain `docker build .`
 
 # PYTHON_IMAGE picks the base of every stage; by default it is this official image,
 # named in a FROM line of its own so that Dependabot can see and update it.
 ARG PYTHON_IMAGE=python-image
+# The app's installed files alone, so that prod takes them as a layer of their own.
+ARG APP_TREE=/app-tree
 FROM python:3.14-slim AS python-image
 
 FROM ${PYTHON_IMAGE} AS base
@@ -49,9 +52,8 @@ RUN --mount=type=secret,id=ca-bundle,target=/etc/ssl/certs/ca-certificates.crt \
     && python3 -m venv --without-pip "$VIRTUAL_ENV"
 WORKDIR /src
 COPY pyproject.toml poetry.lock ./
-# A stale lock fails here, before any download, with Poetry's own advice.
-RUN poetry check --lock
-# Only the lock decides this layer, so an app-only change reuses it.
+# Only the lock decides this layer, so an app-only change reuses it. A stale lock
+# fails here, before any download, with Poetry's advice to run `poetry lock`.
 RUN --mount=type=secret,id=ca-bundle,target=/etc/ssl/certs/ca-certificates.crt \
     --mount=type=cache,target=/root/.cache \
     poetry install --only main --no-root --no-interaction --compile
@@ -76,21 +78,27 @@ RUN --mount=type=secret,id=ca-bundle,target=/etc/ssl/certs/ca-certificates.crt \
 USER $DEV_USER
 
 FROM build AS wheel
+ARG APP_TREE
 COPY app/ app/
-# A wheel, not an editable install: prod has /opt/venv and nothing of /src.
+# A wheel, not an editable install: prod has /opt/venv and nothing of /src. The
+# import check fails the build, not the deploy, if the venv does not import on
+# this base, which prod shares.
 RUN poetry build --format wheel --no-interaction \
     && "$POETRY_VENV/bin/pip" --python "$VIRTUAL_ENV/bin/python" install \
-        --quiet --no-deps --no-cache-dir dist/*.whl
+        --quiet --no-deps --no-cache-dir --root "$APP_TREE" dist/*.whl \
+    && cp -a "$APP_TREE/." / \
+    && python3 -c "import app, gunicorn"
 
 # Same base as the build stage: the venv's interpreter links and compiled wheels
 # only hold on the Python they were built against.
 FROM base AS prod
+ARG APP_TREE
 ENV PORT=8000
-COPY --from=wheel $VIRTUAL_ENV $VIRTUAL_ENV
+# Dependencies first: an app-only change leaves their layer as it was.
+COPY --from=build $VIRTUAL_ENV $VIRTUAL_ENV
 WORKDIR /srv
 COPY gunicorn.conf.py ./
-# Fails the build, not the deploy, if the venv does not import on this base.
-RUN python3 -c "import app, gunicorn"
+COPY --from=wheel $APP_TREE/ /
 # Any UID the platform picks works: nothing here needs to be written.
 USER 10001:0
 EXPOSE $PORT
