@@ -1,12 +1,14 @@
 # One Dockerfile; its stages and who uses each:
 #   python-image  the default base image (PYTHON_IMAGE replaces it)
-#   base   the Python image and the settings every stage shares
-#   build  Poetry in its own venv, and /opt/venv holding the runtime dependencies
-#   dev    build plus the dev dependencies and a non-root user: the dev container,
-#          `docker compose up` and the test suite
-#   wheel  build plus the app, installed as a package into /opt/venv and, for prod,
-#          into a tree of its own
-#   prod   /opt/venv alone on the base image: deploys, and a plain `docker build .`
+#   base    the Python image and the settings every stage shares
+#   poetry  Poetry in its own venv, and an empty /opt/venv
+#   build   poetry plus the runtime dependencies in /opt/venv
+#   dev     build plus the dev dependencies and a non-root user: the dev container,
+#           `docker compose up` and the test suite
+#   wheel   poetry plus the app, built as a wheel and installed into a tree of its
+#           own; it needs no dependencies, so it builds beside `build`
+#   prod    build's /opt/venv and wheel's tree on the base image: deploys, and a
+#           plain `docker build .`
 
 # PYTHON_IMAGE picks the base of every stage; by default it is this official image,
 # named in a FROM line of its own so that Dependabot can see and update it.
@@ -27,7 +29,7 @@ RUN if python3 -m pip --version >/dev/null 2>&1; then \
         python3 -m pip uninstall --yes --quiet pip; \
     fi
 
-FROM base AS build
+FROM base AS poetry
 ARG POETRY_VERSION=2.5.1
 ARG POETRY_MIRROR_PLUGIN_VERSION=0.6.5
 # Empty means PyPI itself; set it to use a mirror (Artifactory, Nexus, devpi).
@@ -51,6 +53,8 @@ RUN --mount=type=secret,id=ca-bundle,target=/etc/ssl/certs/ca-certificates.crt \
     && ln -s "$POETRY_VENV/bin/poetry" /usr/local/bin/poetry \
     && python3 -m venv --without-pip "$VIRTUAL_ENV"
 WORKDIR /src
+
+FROM poetry AS build
 COPY pyproject.toml poetry.lock ./
 # Only the lock decides this layer, so an app-only change reuses it. A stale lock
 # fails here, before any download, with Poetry's advice to run `poetry lock`.
@@ -77,17 +81,14 @@ RUN --mount=type=secret,id=ca-bundle,target=/etc/ssl/certs/ca-certificates.crt \
     && find "$VIRTUAL_ENV" -type d -exec chmod g+s {} +
 USER $DEV_USER
 
-FROM build AS wheel
+FROM poetry AS wheel
 ARG APP_TREE
+COPY pyproject.toml ./
 COPY app/ app/
-# A wheel, not an editable install: prod has /opt/venv and nothing of /src. The
-# import check fails the build, not the deploy, if the venv does not import on
-# this base, which prod shares.
+# A wheel, not an editable install: prod has /opt/venv and nothing of /src.
 RUN poetry build --format wheel --no-interaction \
     && "$POETRY_VENV/bin/pip" --python "$VIRTUAL_ENV/bin/python" install \
-        --quiet --no-deps --no-cache-dir --root "$APP_TREE" dist/*.whl \
-    && cp -a "$APP_TREE/." / \
-    && python3 -c "import app, gunicorn"
+        --quiet --no-deps --no-cache-dir --root "$APP_TREE" dist/*.whl
 
 # Same base as the build stage: the venv's interpreter links and compiled wheels
 # only hold on the Python they were built against.
