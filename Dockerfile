@@ -24,8 +24,11 @@ ENV VIRTUAL_ENV=/opt/venv \
     PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1
 # The official images ship a system-wide pip, which has no place in production;
-# the venvs below get theirs from ensurepip or go without.
-RUN if python3 -m pip --version >/dev/null 2>&1; then \
+# the venvs below get theirs from ensurepip or go without. A distribution's own pip
+# (PEP 668: "externally managed") belongs to its package manager and stays; no venv
+# here can import it.
+RUN if python3 -m pip --version >/dev/null 2>&1 \
+        && [ ! -e "$(python3 -c 'import sysconfig; print(sysconfig.get_path("stdlib"))')/EXTERNALLY-MANAGED" ]; then \
         python3 -m pip uninstall --yes --quiet pip; \
     fi
 
@@ -64,13 +67,17 @@ RUN --mount=type=secret,id=ca-bundle,target=/etc/ssl/certs/ca-certificates.crt \
 
 FROM build AS dev
 ARG DEV_USER=dev
-# git for the developer; the venv group keeps /opt/venv writable to the dev user
-# after the Dev Containers CLI remaps its UID to the host user's.
+# git for the developer, and shellcheck for pre-commit from the distribution, which
+# builds it for every architecture (PyPI has no Linux arm64 build). The venv group
+# keeps /opt/venv writable to the dev user after the Dev Containers CLI remaps its UID
+# to the host user's. UID 1000, which Codespaces expects, may already be taken by the
+# base (Ubuntu's images have an "ubuntu" user): that user gives way.
 # hadolint ignore=DL3008
 RUN --mount=type=secret,id=ca-bundle,target=/etc/ssl/certs/ca-certificates.crt \
     apt-get update \
-    && apt-get install -y --no-install-recommends git \
+    && apt-get install -y --no-install-recommends git shellcheck \
     && rm -rf /var/lib/apt/lists/* \
+    && if taken=$(getent passwd 1000); then userdel --remove "${taken%%:*}"; fi \
     && groupadd --system venv \
     && useradd --create-home --shell /bin/bash --uid 1000 --groups venv "$DEV_USER"
 RUN --mount=type=secret,id=ca-bundle,target=/etc/ssl/certs/ca-certificates.crt \
@@ -106,3 +113,13 @@ EXPOSE $PORT
 HEALTHCHECK --interval=30s --timeout=3s --start-period=5s \
     CMD ["python3", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ['PORT'] + '/health', timeout=2)"]
 CMD ["gunicorn"]
+# The standard OCI labels: the publishing workflow sets these from the repository and
+# the commit; a local build says it is a development build of unknown origin.
+ARG IMAGE_SOURCE=unknown
+ARG IMAGE_REVISION=unknown
+ARG IMAGE_VERSION=dev
+ARG IMAGE_CREATED=unknown
+LABEL org.opencontainers.image.source=$IMAGE_SOURCE \
+      org.opencontainers.image.revision=$IMAGE_REVISION \
+      org.opencontainers.image.version=$IMAGE_VERSION \
+      org.opencontainers.image.created=$IMAGE_CREATED

@@ -11,7 +11,7 @@ from tests.image.containers import (
     ROOT,
     Compose,
     Container,
-    build,
+    built,
     free_loopback_port,
     running,
     wait_until_serving,
@@ -31,23 +31,16 @@ def docker_engine() -> None:
         )
 
 
-def _built(target: str) -> str:
-    tag = f"{PREFIX}:{target}"
-    result = build(tag, "--target", target)
-    assert result.returncode == 0, f"building {target} failed:\n{result.stderr[-4000:]}"
-    return tag
-
-
 @pytest.fixture(scope="session")
 def prod_image() -> str:
     """The prod target, built from the project."""
-    return _built("prod")
+    return built(f"{PREFIX}:prod", "--target", "prod")
 
 
 @pytest.fixture(scope="session")
 def dev_image() -> str:
     """The dev target, built from the project."""
-    return _built("dev")
+    return built(f"{PREFIX}:dev", "--target", "dev")
 
 
 @pytest.fixture

@@ -5,7 +5,9 @@ import os
 import re
 import socket
 import subprocess
+import sys
 import time
+import tomllib
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
@@ -13,12 +15,28 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+from packaging.specifiers import SpecifierSet
+
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
 # The official image the Dockerfile builds on unless PYTHON_IMAGE says otherwise.
 PYTHON_IMAGE = re.search(r"^FROM (python:\S+)", DOCKERFILE, re.MULTILINE).group(1)
+DEFAULT_PYTHON = re.search(r"python:(3\.\d+)", PYTHON_IMAGE).group(1)
+REQUIRES_PYTHON = SpecifierSet(
+    tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+)
+# Tools from the lock's host group, installed beside this interpreter by tests/run.
+HOST_TOOLS = Path(sys.executable).parent
 # The Dockerfile needs BuildKit (cache mounts); clients that default to it ignore this.
 DOCKER_ENV = {**os.environ, "DOCKER_BUILDKIT": "1"}
+
+
+def supported_pythons() -> list[str]:
+    """Every Python version requires-python admits, up to the default image's: "3.11", ..."""
+    default_minor = int(DEFAULT_PYTHON.split(".")[1])
+    versions = [f"3.{minor}" for minor in range(default_minor + 1)]
+    return [version for version in versions if REQUIRES_PYTHON.contains(version)]
 
 
 def dockerfile_value(name: str) -> str:
@@ -47,6 +65,43 @@ def build(tag: str, *args: str, context: Path = ROOT) -> subprocess.CompletedPro
     return docker(
         "build", "--progress=plain", "--tag", tag,
         "--build-arg", "POETRY_PYPI_MIRROR_URL", *args, str(context),
+        check=False,
+    )  # fmt: skip
+
+
+def built(tag: str, *args: str, context: Path = ROOT) -> str:
+    """Build tag (see build) and return it; a failed build fails the test."""
+    result = build(tag, *args, context=context)
+    assert result.returncode == 0, f"building {tag} failed:\n{result.stderr[-4000:]}"
+    return tag
+
+
+def host_tool(name: str) -> str:
+    path = HOST_TOOLS / name
+    if not path.exists():
+        pytest.fail(
+            f"{name} not found beside {sys.executable}: tests/run installs it from poetry.lock"
+        )
+    return str(path)
+
+
+def structure_test(image: str, config: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """container-structure-test with a config file from tests/image."""
+    return subprocess.run(
+        [host_tool("container-structure-test"), "test", "--image", image, *args,
+         "--config", str(Path(__file__).parent / config)],
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+
+
+def app_tests(dev_image: str, *docker_args: str) -> subprocess.CompletedProcess[str]:
+    """The app tests in a dev container, against the source mounted read-only as the
+    dev container mounts it, run as the host user."""
+    return docker(
+        "run", "--rm", "--user", f"{os.getuid()}:{os.getgid()}", *docker_args,
+        "--env", "PYTHONDONTWRITEBYTECODE=1",
+        "--volume", f"{ROOT}:/workspace:ro", "--workdir", "/workspace",
+        dev_image, "pytest", "-p", "no:cacheprovider",
         check=False,
     )  # fmt: skip
 

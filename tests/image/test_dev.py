@@ -1,8 +1,6 @@
 """The dev image: the tools a developer expects, and a venv the workspace mount leaves alone."""
 
-import os
-
-from tests.image.containers import ROOT, docker
+from tests.image.containers import app_tests, docker
 
 
 def test_has_poetry_pytest_debugpy_and_git(dev_image: str) -> None:
@@ -18,12 +16,6 @@ def test_runs_as_the_non_root_dev_user(dev_image: str) -> None:
 
 def test_app_tests_pass_with_the_source_mounted(dev_image: str) -> None:
     """The workspace mount hides no venv: the app tests pass against the mounted source."""
-    result = docker(
-        "run", "--rm", "--user", f"{os.getuid()}:{os.getgid()}",
-        "--env", "PYTHONDONTWRITEBYTECODE=1",
-        "--volume", f"{ROOT}:/workspace:ro", "--workdir", "/workspace",
-        dev_image, "pytest", "-p", "no:cacheprovider",
-        check=False,
-    )  # fmt: skip
+    result = app_tests(dev_image)
     assert result.returncode == 0, result.stdout + result.stderr
     assert " passed" in result.stdout

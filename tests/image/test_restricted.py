@@ -3,27 +3,23 @@ the settings deploy/kubernetes declares, and its contents checked by a real imag
 
 import re
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.image.containers import ROOT, docker, http_get, running, wait_until_serving
+from tests.image.containers import (
+    ROOT,
+    docker,
+    host_tool,
+    http_get,
+    running,
+    structure_test,
+    wait_until_serving,
+)
 
 MANIFESTS = sorted((ROOT / "deploy" / "kubernetes").glob("*.yaml"))
-TOOLS = Path(sys.executable).parent
 # OpenShift picks a UID from a high range per project and runs it in group 0.
 OPENSHIFT_USER = "1000680000:0"
-
-
-def _tool(name: str) -> str:
-    path = TOOLS / name
-    if not path.exists():
-        pytest.fail(
-            f"{name} not found beside {sys.executable}: tests/run installs it from poetry.lock"
-        )
-    return str(path)
 
 
 def _deployment() -> tuple[dict, dict]:
@@ -67,7 +63,7 @@ def manifest_docker_args(user: str | None = None) -> list[str]:
 
 def test_manifests_are_valid_kubernetes() -> None:
     assert MANIFESTS, "no manifests in deploy/kubernetes"
-    args = [_tool("kubernetes-validate"), "--strict", *map(str, MANIFESTS)]
+    args = [host_tool("kubernetes-validate"), "--strict", *map(str, MANIFESTS)]
     result = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -114,10 +110,5 @@ def test_read_only_root_compiles_nothing_at_start(prod_image: str) -> None:
     ("image", "config"), [("prod", "prod-structure.yaml"), ("dev", "dev-structure.yaml")]
 )
 def test_image_structure(request: pytest.FixtureRequest, image: str, config: str) -> None:
-    tag = request.getfixturevalue(f"{image}_image")
-    args = [_tool("container-structure-test"), "test", "--image", tag, "--config"]
-    result = subprocess.run(
-        [*args, str(Path(__file__).parent / config)],
-        capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+    result = structure_test(request.getfixturevalue(f"{image}_image"), config)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
