@@ -35,7 +35,9 @@ RUN if python3 -m pip --version >/dev/null 2>&1 \
 FROM base AS poetry
 ARG POETRY_VERSION=2.5.1
 ARG POETRY_MIRROR_PLUGIN_VERSION=0.6.5
-# Empty means PyPI itself; set it to use a mirror (Artifactory, Nexus, devpi).
+# Empty means PyPI itself; set it to use a mirror (Artifactory, Nexus, devpi). Its
+# login, like a private index's, comes from the `netrc` secret, never from the URL: a
+# build argument is recorded in the image history.
 ARG POETRY_PYPI_MIRROR_URL=""
 ENV POETRY_VENV=/opt/poetry
 # pip and Poetry trust the system CA bundle instead of their own copies, so that on
@@ -46,11 +48,15 @@ ENV PIP_CERT=$SSL_CERT_FILE \
     REQUESTS_CA_BUNDLE=$SSL_CERT_FILE
 # Poetry gets a venv of its own so that neither it nor its dependencies ever land
 # in /opt/venv. The cache mount is pip's and Poetry's real cache folder as root;
-# this engine expands no variables in --mount, hence the literal paths.
+# this engine expands no variables in --mount, hence the literal paths. Every
+# download step takes the optional `netrc` secret as root's ~/.netrc, where pip and
+# Poetry look for index logins; like `ca-bundle`, it enters no layer.
 RUN --mount=type=secret,id=ca-bundle,target=/etc/ssl/certs/ca-certificates.crt \
+    --mount=type=secret,id=netrc,target=/root/.netrc \
     --mount=type=cache,target=/root/.cache \
     python3 -m venv "$POETRY_VENV" \
     && "$POETRY_VENV/bin/pip" install --quiet \
+        ${POETRY_PYPI_MIRROR_URL:+--index-url "$POETRY_PYPI_MIRROR_URL"} \
         "poetry==${POETRY_VERSION}" \
         "poetry-plugin-pypi-mirror==${POETRY_MIRROR_PLUGIN_VERSION}" \
     && ln -s "$POETRY_VENV/bin/poetry" /usr/local/bin/poetry \
@@ -62,6 +68,7 @@ COPY pyproject.toml poetry.lock ./
 # Only the lock decides this layer, so an app-only change reuses it. A stale lock
 # fails here, before any download, with Poetry's advice to run `poetry lock`.
 RUN --mount=type=secret,id=ca-bundle,target=/etc/ssl/certs/ca-certificates.crt \
+    --mount=type=secret,id=netrc,target=/root/.netrc \
     --mount=type=cache,target=/root/.cache \
     poetry install --only main --no-root --no-interaction --compile
 
@@ -81,6 +88,7 @@ RUN --mount=type=secret,id=ca-bundle,target=/etc/ssl/certs/ca-certificates.crt \
     && groupadd --system venv \
     && useradd --create-home --shell /bin/bash --uid 1000 --groups venv "$DEV_USER"
 RUN --mount=type=secret,id=ca-bundle,target=/etc/ssl/certs/ca-certificates.crt \
+    --mount=type=secret,id=netrc,target=/root/.netrc \
     --mount=type=cache,target=/root/.cache \
     poetry install --no-root --no-interaction --compile \
     && chgrp -R venv "$VIRTUAL_ENV" \

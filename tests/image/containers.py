@@ -6,6 +6,7 @@ import re
 import socket
 import subprocess
 import sys
+import tarfile
 import time
 import tomllib
 import urllib.error
@@ -110,6 +111,20 @@ def image_config(image: str) -> dict:
     return json.loads(docker("image", "inspect", image).stdout)[0]["Config"]
 
 
+def added_layer_files(image: str, base: str, into: Path) -> list[bytes]:
+    """The content of every file in the layers that image added on top of base."""
+    base_layers = len(json.loads(docker("image", "inspect", base).stdout)[0]["RootFS"]["Layers"])
+    archive = into / "image.tar"
+    docker("save", "--output", str(archive), image)
+    contents = []
+    with tarfile.open(archive) as saved:
+        layers = json.load(saved.extractfile("manifest.json"))[0]["Layers"][base_layers:]
+        for layer in layers:
+            with tarfile.open(fileobj=saved.extractfile(layer)) as files:
+                contents += [files.extractfile(m).read() for m in files if m.isfile()]
+    return contents
+
+
 def run_python(image: str, code: str) -> str:
     """Run Python code in a new container of image; return what it prints."""
     return docker("run", "--rm", image, "python3", "-c", code).stdout
@@ -164,6 +179,16 @@ def wait_until_serving(container: Container, path: str = "/health", seconds: flo
             pass
         if time.monotonic() > deadline:
             raise AssertionError(f"no 200 on {path} within {seconds} s:\n{container.logs().stdout}")
+        time.sleep(0.1)
+
+
+def wait_for_workers(container: Container, count: int, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while container.logs().stdout.count("Booting worker") < count:
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"{count} workers not booted in {seconds} s:\n{container.logs().stdout}"
+            )
         time.sleep(0.1)
 
 

@@ -1,7 +1,6 @@
 """Defensive HTTP through a raw socket: bad requests get a 4xx and the server keeps serving."""
 
 import json
-import time
 
 import pytest
 
@@ -11,6 +10,7 @@ from tests.image.containers import (
     raw_http,
     running,
     status_of,
+    wait_for_workers,
     wait_until_serving,
 )
 
@@ -64,16 +64,6 @@ def test_app_refuses_with_json(prod_server: Container, payload: bytes, status: i
     assert b"Content-Type: application/json" in response
     assert set(json.loads(body_of(response))) == {"error", "message"}
     assert_still_serving(port)
-
-
-def wait_for_workers(container: Container, count: int, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while container.logs().stdout.count("Booting worker") < count:
-        if time.monotonic() > deadline:
-            raise AssertionError(
-                f"{count} workers not booted in {seconds} s:\n{container.logs().stdout}"
-            )
-        time.sleep(0.1)
 
 
 def test_no_worker_dies_from_bad_requests(prod_image: str) -> None:

@@ -14,6 +14,7 @@ from tests.image.containers import (
     image_config,
     run_python,
     running,
+    wait_for_workers,
     wait_until_serving,
 )
 
@@ -114,16 +115,20 @@ def test_plain_build_gives_the_prod_image(prod_image: str) -> None:
     assert len(ids) == 1, "a plain build does not end at the prod stage"
 
 
-def _workers_started(prod_image: str, *docker_args: str) -> int:
+def _workers_started(prod_image: str, expected: int, *docker_args: str) -> int:
+    """How many workers booted, once the expected number have and a moment has passed
+    for any more to show."""
     with running(prod_image, *docker_args) as container:
         wait_until_serving(container)
+        wait_for_workers(container, expected)
+        time.sleep(1)
         return container.logs().stdout.count("Booting worker")
 
 
 def test_worker_count_follows_the_cpu_limit(prod_image: str) -> None:
-    assert _workers_started(prod_image, "--cpus", "1") == 2
-    assert _workers_started(prod_image, "--cpuset-cpus", "0") == 2
+    assert _workers_started(prod_image, 2, "--cpus", "1") == 2
+    assert _workers_started(prod_image, 2, "--cpuset-cpus", "0") == 2
 
 
 def test_web_concurrency_sets_the_worker_count(prod_image: str) -> None:
-    assert _workers_started(prod_image, "--env", "WEB_CONCURRENCY=1") == 1
+    assert _workers_started(prod_image, 1, "--env", "WEB_CONCURRENCY=1") == 1
