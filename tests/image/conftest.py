@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from tests.image.containers import (
-    ROOT,
     Compose,
     Container,
     built,
+    copy_project,
     free_loopback_port,
     running,
     wait_until_serving,
@@ -54,17 +54,9 @@ def prod_server(prod_image: str) -> Iterator[Container]:
 @pytest.fixture
 def project_copy() -> Iterator[Path]:
     """A copy of the project's files, free to change, readable by any container user."""
-    files = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
-    ).stdout.split()  # fmt: skip
     copy = Path(tempfile.mkdtemp(prefix="minimal-py-poetry-"))
     copy.chmod(0o755)
-    for name in files:
-        if (ROOT / name).is_file():
-            (copy / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, copy / name)
-    yield copy
+    yield copy_project(copy)
     shutil.rmtree(copy)
 
 

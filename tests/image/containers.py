@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import time
 import tomllib
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +31,10 @@ REQUIRES_PYTHON = SpecifierSet(
 )
 # Tools from the lock's host group, installed beside this interpreter by tests/run.
 HOST_TOOLS = Path(sys.executable).parent
+DEVCONTAINER = ROOT / "node_modules" / ".bin" / "devcontainer"
+# The host user's package index logins, which builds take as their `netrc` secret, as
+# the dev container's do (.devcontainer/credentials).
+HOST_NETRC = Path(os.environ.get("NETRC", Path.home() / ".netrc"))
 # The Dockerfile needs BuildKit (cache mounts); clients that default to it ignore this.
 DOCKER_ENV = {**os.environ, "DOCKER_BUILDKIT": "1"}
 
@@ -61,18 +67,22 @@ def docker(
     return result
 
 
-def build(tag: str, *args: str, context: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    """Build with the mirror setting of this environment; the output is in stderr."""
+def build(
+    tag: str, *args: str, context: Path = ROOT, netrc: Path | None = HOST_NETRC
+) -> subprocess.CompletedProcess[str]:
+    """Build with the mirror setting of this environment and, if there is that file,
+    netrc as the `netrc` secret; the output is in stderr."""
+    secret = ["--secret", f"id=netrc,src={netrc}"] if netrc and netrc.is_file() else []
     return docker(
         "build", "--progress=plain", "--tag", tag,
-        "--build-arg", "POETRY_PYPI_MIRROR_URL", *args, str(context),
+        "--build-arg", "POETRY_PYPI_MIRROR_URL", *secret, *args, str(context),
         check=False,
     )  # fmt: skip
 
 
-def built(tag: str, *args: str, context: Path = ROOT) -> str:
+def built(tag: str, *args: str, context: Path = ROOT, netrc: Path | None = HOST_NETRC) -> str:
     """Build tag (see build) and return it; a failed build fails the test."""
-    result = build(tag, *args, context=context)
+    result = build(tag, *args, context=context, netrc=netrc)
     assert result.returncode == 0, f"building {tag} failed:\n{result.stderr[-4000:]}"
     return tag
 
@@ -213,6 +223,62 @@ def status_of(response: bytes) -> int:
 
 def body_of(response: bytes) -> bytes:
     return response.split(b"\r\n\r\n", 1)[1]
+
+
+def copy_project(into: Path) -> Path:
+    """The project's files (committed or not, but not ignored) copied into a folder."""
+    files = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    for name in files:
+        if (ROOT / name).is_file():
+            (into / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, into / name)
+    return into
+
+
+@dataclass
+class DevContainer:
+    """A dev container that the Dev Containers CLI opened on a folder."""
+
+    folder: Path
+    label: str
+    env: dict[str, str]
+
+    def cli(self, command: str, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(DEVCONTAINER), command, "--workspace-folder", str(self.folder),
+             "--id-label", self.label, *args],
+            env=self.env, capture_output=True, text=True, timeout=900, check=False,
+        )  # fmt: skip
+
+    def exec(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run a command in it as its user, the way VS Code's terminal does."""
+        return self.cli("exec", *args)
+
+    @property
+    def id(self) -> str:
+        return docker("ps", "--quiet", "--filter", f"label={self.label}").stdout.strip()
+
+
+@contextmanager
+def dev_container(folder: Path, **env: str) -> Iterator[DevContainer]:
+    """Opens folder with the Dev Containers CLI, as VS Code does, with env added to the
+    host environment; the container is always removed."""
+    if not DEVCONTAINER.exists():
+        pytest.fail(f"{DEVCONTAINER} not found: run `npm ci` in {ROOT} (tests/run does)")
+    container = DevContainer(
+        folder, f"minimal-py-poetry.test={uuid.uuid4()}", {**DOCKER_ENV, **env}
+    )
+    try:
+        up = container.cli("up")
+        assert up.returncode == 0, up.stdout[-2000:] + up.stderr[-4000:]
+        yield container
+    finally:
+        ids = docker("ps", "--all", "--quiet", "--filter", f"label={container.label}").stdout
+        if ids.split():
+            docker("rm", "--force", *ids.split())
 
 
 def free_loopback_port() -> int:

@@ -4,16 +4,18 @@ user takes the host user's UID; `poetry add` then works and leaves host-owned fi
 import json
 import os
 import subprocess
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.image.containers import ROOT, docker, dockerfile_value
-
-DEVCONTAINER = ROOT / "node_modules" / ".bin" / "devcontainer"
-Exec = Callable[..., subprocess.CompletedProcess[str]]
+from tests.image.containers import (
+    DEVCONTAINER,
+    ROOT,
+    DevContainer,
+    dev_container,
+    dockerfile_value,
+)
 
 
 def _read_configuration() -> dict:
@@ -46,40 +48,24 @@ def test_configuration_builds_dev_and_sets_up_vscode() -> None:
 
 
 @pytest.fixture
-def dev_container(project_copy: Path) -> Iterator[Exec]:
-    """A dev container opened by the CLI on a copy of the project; `exec` runs in it."""
-    if not DEVCONTAINER.exists():
-        pytest.fail(f"{DEVCONTAINER} not found: run `npm ci` in {ROOT} (tests/run does)")
-    label = f"minimal-py-poetry.remap-test={uuid.uuid4()}"
-
-    def cli(command: str, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(DEVCONTAINER), command, "--workspace-folder", str(project_copy),
-             "--id-label", label, *args],
-            capture_output=True, text=True, timeout=900, check=False,
-        )  # fmt: skip
-
-    try:
-        up = cli("up")
-        assert up.returncode == 0, up.stdout[-2000:] + up.stderr[-4000:]
-        yield lambda *args: cli("exec", *args)
-    finally:
-        ids = docker("ps", "--all", "--quiet", "--filter", f"label={label}").stdout.split()
-        if ids:
-            docker("rm", "--force", *ids)
+def opened(project_copy: Path) -> Iterator[DevContainer]:
+    """A dev container opened by the CLI on a copy of the project, for a host user with
+    no package index logins."""
+    with dev_container(project_copy) as container:
+        yield container
 
 
-def test_container_user_is_the_host_user(dev_container: Exec) -> None:
-    assert dev_container("id", "-u").stdout.strip() == str(os.getuid())
-    assert dev_container("id", "-un").stdout.strip() == "dev"
+def test_container_user_is_the_host_user(opened: DevContainer) -> None:
+    assert opened.exec("id", "-u").stdout.strip() == str(os.getuid())
+    assert opened.exec("id", "-un").stdout.strip() == "dev"
 
 
-def test_poetry_add_leaves_host_owned_files(dev_container: Exec, project_copy: Path) -> None:
-    added = dev_container("poetry", "add", "six")
+def test_poetry_add_leaves_host_owned_files(opened: DevContainer, project_copy: Path) -> None:
+    added = opened.exec("poetry", "add", "six")
     assert added.returncode == 0, added.stdout + added.stderr
-    imported = dev_container("python", "-c", "import six")
+    imported = opened.exec("python", "-c", "import six")
     assert imported.returncode == 0, imported.stderr
-    assert dev_container("touch", "made-in-container.txt").returncode == 0
+    assert opened.exec("touch", "made-in-container.txt").returncode == 0
 
     assert "six" in (project_copy / "pyproject.toml").read_text()
     assert 'name = "six"' in (project_copy / "poetry.lock").read_text()

@@ -1,0 +1,319 @@
+"""A company index that needs a login: a supplemental Poetry source whose packages the
+image builds install through the `netrc` secret, and the dev container through the host
+user's own credentials, with the password in no layer, history line, image config,
+workspace file or container file. The index is a real pypiserver on 127.0.0.1 with basic
+auth; builds and containers reach it on the host network."""
+
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import time
+import tomllib
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.image.containers import (
+    DOCKER_ENV,
+    PYTHON_IMAGE,
+    ROOT,
+    DevContainer,
+    added_layer_files,
+    build,
+    copy_project,
+    dev_container,
+    docker,
+    dockerfile_value,
+    free_loopback_port,
+    host_tool,
+    http_get,
+)
+
+SOURCE = "acme"
+PACKAGE = "acme-greeting"
+MODULE = "acme_greeting"
+USER = "builder"
+PREFIX = "minimal-py-poetry-test:private"
+HOST_USER = f"{os.getuid()}:{os.getgid()}"
+
+
+@dataclass
+class Index:
+    url: str
+    packages: Path
+    password: str
+    netrc: Path
+    log: Path
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Index]:
+    """pypiserver on a loopback port, asking for a login to list or download anything."""
+    folder = tmp_path_factory.mktemp("index")
+    (folder / "packages").mkdir()
+    password = secrets.token_urlsafe(18)
+    if shutil.which("openssl") is None:
+        pytest.fail("openssl not found: install it (Debian and Ubuntu: apt-get install openssl)")
+    hashed = subprocess.run(
+        ["openssl", "passwd", "-apr1", password], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    (folder / "htpasswd").write_text(f"{USER}:{hashed}\n")
+    netrc = folder / "netrc"
+    netrc.write_text(f"machine 127.0.0.1 login {USER} password {password}\n")
+    netrc.chmod(0o600)
+    port = free_loopback_port()
+    log = folder / "server.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [host_tool("pypi-server"), "run", "--interface", "127.0.0.1", "--port", str(port),
+             "--passwords", str(folder / "htpasswd"), "--authenticate", "download,list,update",
+             "--verbose", str(folder / "packages")],
+            stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/simple/"
+    try:
+        deadline = time.monotonic() + 30
+        while not _answers(url):
+            assert time.monotonic() < deadline, f"pypiserver did not start:\n{log.read_text()}"
+            time.sleep(0.2)
+        yield Index(url, folder / "packages", password, netrc, log)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return http_get(url, timeout=1)[0] == 401
+    except OSError:
+        return False
+
+
+def _in_dev_image(image: str, folder: Path, *command: str, netrc: Path | None = None) -> str:
+    """Run command in a throwaway dev container, as the host user, on the host network,
+    with folder as the working directory; return its output."""
+    mounts = ["--volume", f"{netrc}:/tmp/.netrc:ro"] if netrc else []
+    result = docker(
+        "run", "--rm", "--network", "host", "--user", HOST_USER,
+        "--env", "HOME=/tmp", "--env", "POETRY_PYPI_MIRROR_URL", *mounts,
+        "--volume", f"{folder}:/work", "--workdir", "/work", image, *command,
+    )  # fmt: skip
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def version(index: Index, dev_image: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A package of our own on the index, at a version that no earlier run has cached."""
+    version = f"1.0.{time.time_ns()}"
+    folder = tmp_path_factory.mktemp(PACKAGE)
+    (folder / MODULE).mkdir()
+    (folder / MODULE / "__init__.py").write_text(f'GREETING = "hello from {SOURCE}"\n')
+    (folder / "pyproject.toml").write_text(
+        f'[project]\nname = "{PACKAGE}"\nversion = "{version}"\n'
+        '[build-system]\nrequires = ["poetry-core>=2.0,<3"]\n'
+        'build-backend = "poetry.core.masonry.api"\n'
+    )
+    _in_dev_image(dev_image, folder, "poetry", "build", "--format", "wheel")
+    for wheel in (folder / "dist").glob("*.whl"):
+        shutil.copy(wheel, index.packages)
+    return version
+
+
+@pytest.fixture(scope="module")
+def private_project(
+    index: Index, version: str, dev_image: str, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The project with the index declared and the package added from it, the Poetry way."""
+    folder = copy_project(tmp_path_factory.mktemp("private-project"))
+    folder.chmod(0o755)
+    _in_dev_image(
+        dev_image, folder, "sh", "-c",
+        f"poetry source add --priority=supplemental {SOURCE} {index.url}"
+        f" && poetry add --lock --source {SOURCE} {PACKAGE}=={version}",
+        netrc=index.netrc,
+    )  # fmt: skip
+    return folder
+
+
+def _fresh_lock(project: Path) -> None:
+    """A lock no build has seen, so that no cached layer hides what the secret does."""
+    with (project / "poetry.lock").open("a") as lock:
+        lock.write(f"# {uuid.uuid4()}\n")
+
+
+def _private_build(project: Path, target: str, netrc: Path | None, *args: str):
+    return build(
+        f"{PREFIX}-{target}", "--target", target, "--network", "host", *args,
+        context=project, netrc=netrc,
+    )  # fmt: skip
+
+
+def _assert_nowhere_in_image(image: str, password: str, tmp_path: Path) -> None:
+    history = docker("history", "--no-trunc", image).stdout
+    assert password not in history, "the password is in the image history"
+    assert password not in docker("image", "inspect", image).stdout, "in the image config"
+    for content in added_layer_files(image, PYTHON_IMAGE, tmp_path):
+        assert password.encode() not in content, "the password is in a layer"
+
+
+def test_source_is_declared_the_poetry_way_without_credentials(
+    private_project: Path, index: Index
+) -> None:
+    project = tomllib.loads((private_project / "pyproject.toml").read_text())
+    declared = project["tool"]["poetry"]["source"]
+    assert declared == [{"name": SOURCE, "url": index.url, "priority": "supplemental"}]
+    lock = tomllib.loads((private_project / "poetry.lock").read_text())
+    locked = next(p for p in lock["package"] if p["name"] == PACKAGE)
+    assert locked["source"]["url"] == index.url.rstrip("/")
+    for name in ("pyproject.toml", "poetry.lock"):
+        assert index.password not in (private_project / name).read_text()
+
+
+def test_build_without_the_secret_fails_with_the_authorization_error(
+    private_project: Path, index: Index, tmp_path: Path
+) -> None:
+    project = shutil.copytree(private_project, tmp_path / "project")
+    _fresh_lock(project)
+    result = _private_build(project, "prod", None)
+    assert result.returncode != 0, "built without the index login"
+    assert f"Authorization error accessing {index.url}{PACKAGE}/" in result.stderr
+    failed_step = result.stderr.strip().splitlines()[-1]
+    assert "poetry install --only main" in failed_step, "it failed elsewhere than the install"
+
+
+@pytest.mark.parametrize("target", ["prod", "dev"])
+def test_build_with_the_secret_installs_it_and_keeps_the_password_out(
+    private_project: Path, index: Index, target: str, tmp_path: Path
+) -> None:
+    _fresh_lock(private_project)
+    result = _private_build(private_project, target, index.netrc)
+    assert result.returncode == 0, result.stderr[-4000:]
+    image = f"{PREFIX}-{target}"
+    greeting = docker(
+        "run", "--rm", image, "python3", "-c", f"import {MODULE} as m; print(m.GREETING)"
+    )
+    assert greeting.stdout.strip() == f"hello from {SOURCE}"
+    _assert_nowhere_in_image(image, index.password, tmp_path)
+
+
+def test_mirror_that_needs_a_login_takes_the_same_secret(index: Index, tmp_path: Path) -> None:
+    """Poetry, its plugin and the locked runtime packages, all from the index: the mirror
+    URL goes into the history, the password does not."""
+    lock = tomllib.loads((ROOT / "poetry.lock").read_text())
+    runtime = [f"{p['name']}=={p['version']}" for p in lock["package"] if "main" in p["groups"]]
+    tools = [
+        f"poetry=={dockerfile_value('POETRY_VERSION')}",
+        f"poetry-plugin-pypi-mirror=={dockerfile_value('POETRY_MIRROR_PLUGIN_VERSION')}",
+    ]
+    # Downloaded by the base image's own Python, so the wheels fit it.
+    docker(
+        "run", "--rm", "--user", HOST_USER, "--env", "HOME=/tmp",
+        "--volume", f"{index.packages}:/packages", PYTHON_IMAGE, "sh", "-c",
+        "python3 -m venv /tmp/v && /tmp/v/bin/pip download --quiet --dest /packages \"$@\"",
+        "-", *tools, *runtime,
+    )  # fmt: skip
+    served_before = len(index.log.read_text())
+    # `build` is where the mirror URL is recorded: dev inherits its history as it is.
+    for target in ("build", "prod"):
+        image = f"{PREFIX}-mirror-{target}"
+        result = build(
+            image, "--target", target, "--network", "host",
+            "--build-arg", f"POETRY_PYPI_MIRROR_URL={index.url}",
+            netrc=index.netrc,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr[-4000:]
+        _assert_nowhere_in_image(image, index.password, tmp_path)
+    served = index.log.read_text()[served_before:]
+    for name in ("poetry", "flask"):
+        assert f"/simple/{name}/" in served, f"{name} was not fetched from the mirror"
+    history = docker("history", "--no-trunc", f"{PREFIX}-mirror-build").stdout
+    assert f"POETRY_PYPI_MIRROR_URL={index.url}" in history
+
+
+def test_compose_takes_the_netrc_that_NETRC_names(
+    private_project: Path, index: Index, tmp_path: Path
+) -> None:
+    project = shutil.copytree(private_project, tmp_path / "project")
+    _fresh_lock(project)
+    compose_file = project / "compose.yaml"
+    config = yaml.safe_load(compose_file.read_text())
+    config["services"]["app"]["build"]["network"] = "host"
+    compose_file.write_text(yaml.safe_dump(config))
+    env = {
+        **DOCKER_ENV,
+        "NETRC": str(index.netrc),
+        "COMPOSE_PROJECT_NAME": f"mpp-{uuid.uuid4().hex[:8]}",
+    }
+
+    def compose(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["docker", "compose", *args],
+            cwd=project, env=env, capture_output=True, text=True, timeout=600, check=False,
+        )  # fmt: skip
+
+    try:
+        built = compose("build", "app")
+        assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-4000:]
+    finally:
+        compose("down", "--rmi", "local")
+
+
+def _on_host_network(project: Path) -> Path:
+    """The copy's dev container builds and runs on the host network, where the index is."""
+    path = project / ".devcontainer" / "devcontainer.json"
+    config = json.loads(path.read_text())
+    config["build"]["options"] += ["--network", "host"]
+    config["runArgs"] = ["--network=host"]
+    path.write_text(json.dumps(config))
+    return project
+
+
+def _assert_poetry_adds_it_and_stores_no_password(
+    container: DevContainer, project: Path, version: str, password: str
+) -> None:
+    for command in (["remove", PACKAGE], ["add", "--source", SOURCE, f"{PACKAGE}=={version}"]):
+        result = container.exec("poetry", *command)
+        assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    imported = container.exec("python", "-c", f"import {MODULE}")
+    assert imported.returncode == 0, imported.stderr
+    # The mounted ~/.netrc must be found, and nothing else: the scan did read the files.
+    found = docker(
+        "exec", "--user", "root", container.id,
+        "grep", "-rlsF", "--exclude-dir=proc", "--exclude-dir=sys", password, "/",
+        check=False,
+    ).stdout.split()  # fmt: skip
+    assert found == ["/home/dev/.netrc"], f"the password is stored in the container: {found}"
+    assert not [
+        p for p in project.rglob("*") if p.is_file() and password.encode() in p.read_bytes()
+    ]
+
+
+def test_dev_container_uses_the_host_users_netrc(
+    private_project: Path, index: Index, version: str, tmp_path: Path
+) -> None:
+    project = _on_host_network(shutil.copytree(private_project, tmp_path / "project"))
+    _fresh_lock(project)
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(index.netrc, home / ".netrc")
+    with dev_container(project, HOME=str(home)) as container:
+        _assert_poetry_adds_it_and_stores_no_password(container, project, version, index.password)
+
+
+def test_dev_container_uses_poetrys_variables(
+    private_project: Path, index: Index, version: str, tmp_path: Path
+) -> None:
+    project = _on_host_network(shutil.copytree(private_project, tmp_path / "project"))
+    _fresh_lock(project)
+    home = tmp_path / "home"
+    home.mkdir()
+    prefix = f"POETRY_HTTP_BASIC_{SOURCE.upper()}"
+    logins = {f"{prefix}_USERNAME": USER, f"{prefix}_PASSWORD": index.password}
+    with dev_container(project, HOME=str(home), **logins) as container:
+        _assert_poetry_adds_it_and_stores_no_password(container, project, version, index.password)
