@@ -1,28 +1,44 @@
 # One Dockerfile; its stages and who uses each:
 #   python-image  the default base image (PYTHON_IMAGE replaces it)
-#   base    the Python image and the settings every stage shares
-#   poetry  Poetry in its own venv, and an empty /opt/venv
-#   build   poetry plus the runtime dependencies in /opt/venv
-#   dev     build plus the dev dependencies and a non-root user: the dev container,
-#           `docker compose up` and the test suite
-#   wheel   poetry plus the app, built as a wheel and installed into a tree of its
-#           own; it needs no dependencies, so it builds beside `build`
-#   prod    build's /opt/venv and wheel's tree on the base image: deploys, and a
-#           plain `docker build .`
+#   base       the Python image and the settings every stage shares
+#   poetry     Poetry in its own venv, installed by uv, and an empty /opt/venv
+#   build      poetry plus the runtime dependencies in /opt/venv
+#   dev-tools  base plus git, shellcheck and the dev user; it needs nothing of
+#              Poetry, so it builds beside `poetry` and `build`
+#   dev        dev-tools plus build's venvs and the dev dependencies: the dev
+#              container, `docker compose up` and the test suite
+#   wheel      poetry plus the app, built as a wheel and installed into a tree of its
+#              own; it needs no dependencies, so it builds beside `build`
+#   prod       build's /opt/venv and wheel's tree on the base image: deploys, and a
+#              plain `docker build .`
 
 # PYTHON_IMAGE picks the base of every stage; by default it is this official image,
 # named in a FROM line of its own so that Dependabot can see and update it.
 ARG PYTHON_IMAGE=python-image
+# Poetry's own venv, apart from the project's.
+ARG POETRY_VENV=/opt/poetry
 # The app's installed files alone, so that prod takes them as a layer of their own.
 ARG APP_TREE=/app-tree
+ARG DEV_USER=dev
+# Empty means PyPI itself; set it to use a mirror (Artifactory, Nexus, devpi). Its
+# login, like a private index's, comes from the `netrc` secret, never from the URL: a
+# build argument is recorded in the image history.
+ARG POETRY_PYPI_MIRROR_URL=""
 FROM python:3.14-slim AS python-image
 
 FROM ${PYTHON_IMAGE} AS base
 # - VIRTUAL_ENV, PATH: python3 and every console script resolve to the project venv.
 # - PYTHONUNBUFFERED: log lines reach `docker logs` as they are written.
+# - SSL_CERT_FILE, PIP_CERT, REQUESTS_CA_BUNDLE: uv, pip, Poetry and the app trust the
+#   system CA bundle, not copies of their own, so that on a TLS-inspecting network a
+#   `ca-bundle` build secret mounted over it for a download step reaches them all
+#   without entering a layer, and a company CA added to the base is trusted.
 ENV VIRTUAL_ENV=/opt/venv \
     PATH=/opt/venv/bin:$PATH \
-    PYTHONUNBUFFERED=1
+    PYTHONUNBUFFERED=1 \
+    SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
+ENV PIP_CERT=$SSL_CERT_FILE \
+    REQUESTS_CA_BUNDLE=$SSL_CERT_FILE
 # The official images ship a system-wide pip, which has no place in production;
 # the venvs below get theirs from ensurepip or go without. A distribution's own pip
 # (PEP 668: "externally managed") belongs to its package manager and stays; no venv
@@ -33,32 +49,29 @@ RUN if python3 -m pip --version >/dev/null 2>&1 \
     fi
 
 FROM base AS poetry
+ARG POETRY_VENV
+ARG UV_VERSION=0.13.9
 ARG POETRY_VERSION=2.5.1
 ARG POETRY_MIRROR_PLUGIN_VERSION=0.6.5
-# Empty means PyPI itself; set it to use a mirror (Artifactory, Nexus, devpi). Its
-# login, like a private index's, comes from the `netrc` secret, never from the URL: a
-# build argument is recorded in the image history.
-ARG POETRY_PYPI_MIRROR_URL=""
-ENV POETRY_VENV=/opt/poetry
-# pip and Poetry trust the system CA bundle instead of their own copies, so that on
-# a TLS-inspecting network a `ca-bundle` build secret, mounted over that bundle for
-# the download steps alone, reaches them without entering any layer.
-ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
-ENV PIP_CERT=$SSL_CERT_FILE \
-    REQUESTS_CA_BUNDLE=$SSL_CERT_FILE
-# Poetry gets a venv of its own so that neither it nor its dependencies ever land
-# in /opt/venv. The cache mount is pip's and Poetry's real cache folder as root;
-# this engine expands no variables in --mount, hence the literal paths. Every
-# download step takes the optional `netrc` secret as root's ~/.netrc, where pip and
-# Poetry look for index logins; like `ca-bundle`, it enters no layer.
+ARG POETRY_PYPI_MIRROR_URL
+# uv, from PyPI in a throwaway venv, installs Poetry several times faster than pip
+# would; Poetry gets a venv of its own so that neither it nor its dependencies ever
+# land in /opt/venv. The cache mount is the real cache folder of pip, uv and Poetry
+# as root; this engine expands no variables in --mount, hence the literal paths.
+# Every download step takes the optional `netrc` secret as root's ~/.netrc, where
+# pip, uv and Poetry look for index logins; like `ca-bundle`, it enters no layer.
 RUN --mount=type=secret,id=ca-bundle,target=/etc/ssl/certs/ca-certificates.crt \
     --mount=type=secret,id=netrc,target=/root/.netrc \
     --mount=type=cache,target=/root/.cache \
-    python3 -m venv "$POETRY_VENV" \
-    && "$POETRY_VENV/bin/pip" install --quiet \
+    python3 -m venv /tmp/uv \
+    && /tmp/uv/bin/pip install --quiet \
+        ${POETRY_PYPI_MIRROR_URL:+--index-url "$POETRY_PYPI_MIRROR_URL"} "uv==${UV_VERSION}" \
+    && python3 -m venv --without-pip "$POETRY_VENV" \
+    && /tmp/uv/bin/uv pip install --quiet --python "$POETRY_VENV/bin/python" \
         ${POETRY_PYPI_MIRROR_URL:+--index-url "$POETRY_PYPI_MIRROR_URL"} \
         "poetry==${POETRY_VERSION}" \
         "poetry-plugin-pypi-mirror==${POETRY_MIRROR_PLUGIN_VERSION}" \
+    && rm -rf /tmp/uv \
     && ln -s "$POETRY_VENV/bin/poetry" /usr/local/bin/poetry \
     && python3 -m venv --without-pip "$VIRTUAL_ENV"
 WORKDIR /src
@@ -72,8 +85,8 @@ RUN --mount=type=secret,id=ca-bundle,target=/etc/ssl/certs/ca-certificates.crt \
     --mount=type=cache,target=/root/.cache \
     poetry install --only main --no-root --no-interaction --compile
 
-FROM build AS dev
-ARG DEV_USER=dev
+FROM base AS dev-tools
+ARG DEV_USER
 # git for the developer, and shellcheck for pre-commit from the distribution, which
 # builds it for every architecture (PyPI has no Linux arm64 build). The venv group
 # keeps /opt/venv writable to the dev user after the Dev Containers CLI remaps its UID
@@ -87,23 +100,39 @@ RUN --mount=type=secret,id=ca-bundle,target=/etc/ssl/certs/ca-certificates.crt \
     && if taken=$(getent passwd 1000); then userdel --remove "${taken%%:*}"; fi \
     && groupadd --system venv \
     && useradd --create-home --shell /bin/bash --uid 1000 --groups venv "$DEV_USER"
+
+FROM dev-tools AS dev
+ARG POETRY_VENV
+ARG POETRY_PYPI_MIRROR_URL
+ARG DEV_USER
+COPY --from=build $POETRY_VENV $POETRY_VENV
+COPY --from=build /usr/local/bin/poetry /usr/local/bin/poetry
+COPY --from=build $VIRTUAL_ENV $VIRTUAL_ENV
+WORKDIR /src
+COPY --from=build /src ./
+# The dev tools go without bytecode: a build runs none of them, and Python writes it
+# on first use, into a venv the dev user may write.
 RUN --mount=type=secret,id=ca-bundle,target=/etc/ssl/certs/ca-certificates.crt \
     --mount=type=secret,id=netrc,target=/root/.netrc \
     --mount=type=cache,target=/root/.cache \
-    poetry install --no-root --no-interaction --compile \
+    poetry install --no-root --no-interaction \
     && chgrp -R venv "$VIRTUAL_ENV" \
     && chmod -R g+w "$VIRTUAL_ENV" \
     && find "$VIRTUAL_ENV" -type d -exec chmod g+s {} +
 USER $DEV_USER
 
 FROM poetry AS wheel
+ARG POETRY_VENV
 ARG APP_TREE
 COPY pyproject.toml ./
 COPY app/ app/
-# A wheel, not an editable install: prod has /opt/venv and nothing of /src.
-RUN poetry build --format wheel --no-interaction \
-    && "$POETRY_VENV/bin/pip" --python "$VIRTUAL_ENV/bin/python" install \
-        --quiet --no-deps --no-cache-dir --root "$APP_TREE" dist/*.whl
+# A wheel, not an editable install: prod has /opt/venv and nothing of /src. This
+# step reruns on every app change, so it skips Poetry's command line (a second to
+# start) for what `poetry build` calls, poetry-core's PEP 517 hook; then `installer`,
+# also from Poetry's venv, puts the wheel and its bytecode where /opt/venv finds it.
+RUN "$POETRY_VENV/bin/python" -c 'from poetry.core.masonry.api import build_wheel; build_wheel("dist")' \
+    && "$POETRY_VENV/bin/python" -m installer --destdir "$APP_TREE" --prefix "$VIRTUAL_ENV" \
+        --compile-bytecode 0 dist/*.whl
 
 # Same base as the build stage: the venv's interpreter links and compiled wheels
 # only hold on the Python they were built against.

@@ -32,9 +32,14 @@ def test_unknown_path_answers_json_404(prod_server: Container) -> None:
     assert json.loads(body)["error"] == "Not Found"
 
 
-def test_access_log_goes_to_stdout(prod_server: Container) -> None:
+def test_access_log_is_off_and_one_setting_turns_it_on_to_stdout(prod_server: Container) -> None:
     http_get(prod_server.url("/health"))
-    logs = prod_server.logs()
+    assert "GET /health" not in prod_server.logs().stdout
+    with running(prod_server.inspect()["Config"]["Image"],
+                 "--env", "GUNICORN_CMD_ARGS=--access-logfile -") as logging:  # fmt: skip
+        wait_until_serving(logging)
+        http_get(logging.url("/health"))
+        logs = logging.logs()
     assert '"GET /health HTTP/1.1" 200' in logs.stdout
     assert "Traceback" not in logs.stdout + logs.stderr
 
@@ -126,8 +131,10 @@ def _workers_started(prod_image: str, expected: int, *docker_args: str) -> int:
 
 
 def test_worker_count_follows_the_cpu_limit(prod_image: str) -> None:
-    assert _workers_started(prod_image, 2, "--cpus", "1") == 2
-    assert _workers_started(prod_image, 2, "--cpuset-cpus", "0") == 2
+    cpus = int(docker("run", "--rm", prod_image, "nproc").stdout)
+    assert _workers_started(prod_image, cpus) == cpus
+    assert _workers_started(prod_image, 1, "--cpus", "1") == 1
+    assert _workers_started(prod_image, 1, "--cpuset-cpus", "0") == 1
 
 
 def test_web_concurrency_sets_the_worker_count(prod_image: str) -> None:

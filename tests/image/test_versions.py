@@ -1,4 +1,4 @@
-"""One place for each toolchain version: the Python image, Poetry and the Dev Containers
+"""One place for each toolchain version: the Python image, Poetry, uv and the Dev Containers
 CLI are pinned once and read from there; a second copy anywhere fails here."""
 
 import json
@@ -13,11 +13,13 @@ from tests.image.containers import PYTHON_IMAGE, ROOT, dockerfile_value
 PINS = {
     "python": (r"python:(3\.\d+)|python-version:\s*['\"]?(3\.\d+)", "Dockerfile"),
     "poetry": (r"poetry[=@]=?(\d+\.\d+\.\d+)|POETRY_VERSION[=:]\s*(\S+)", "Dockerfile"),
+    "uv": (r"\buv[=@]=?(\d+\.\d+\.\d+)|UV_VERSION[=:]\s*(\S+)", "Dockerfile"),
     "devcontainers-cli": (r"@devcontainers/cli[\"']?[@:]\s*[\"']?(\d+\.\d+\.\d+)", "package.json"),
 }
 SOURCES = {
     "python": re.search(r"python:(3\.\d+)", PYTHON_IMAGE).group(1),
     "poetry": dockerfile_value("POETRY_VERSION"),
+    "uv": dockerfile_value("UV_VERSION"),
     "devcontainers-cli": json.loads((ROOT / "package.json").read_text())["devDependencies"][
         "@devcontainers/cli"
     ],
