@@ -294,26 +294,19 @@ def _assert_poetry_adds_it_and_stores_no_password(
     ]
 
 
-def test_dev_container_uses_the_host_users_netrc(
-    private_project: Path, index: Index, version: str, tmp_path: Path
+@pytest.mark.parametrize("given_as", ["netrc", "variables"])
+def test_dev_container_uses_the_host_users_login(
+    private_project: Path, index: Index, version: str, given_as: str, tmp_path: Path
 ) -> None:
-    project = _on_host_network(shutil.copytree(private_project, tmp_path / "project"))
-    _fresh_lock(project)
-    home = tmp_path / "home"
-    home.mkdir()
-    shutil.copy(index.netrc, home / ".netrc")
-    with dev_container(project, HOME=str(home)) as container:
-        _assert_poetry_adds_it_and_stores_no_password(container, project, version, index.password)
-
-
-def test_dev_container_uses_poetrys_variables(
-    private_project: Path, index: Index, version: str, tmp_path: Path
-) -> None:
+    """The login as ~/.netrc on the host, or as Poetry's variables in its environment."""
     project = _on_host_network(shutil.copytree(private_project, tmp_path / "project"))
     _fresh_lock(project)
     home = tmp_path / "home"
     home.mkdir()
     prefix = f"POETRY_HTTP_BASIC_{SOURCE.upper()}"
     logins = {f"{prefix}_USERNAME": USER, f"{prefix}_PASSWORD": index.password}
+    if given_as == "netrc":
+        shutil.copy(index.netrc, home / ".netrc")
+        logins = {}
     with dev_container(project, HOME=str(home), **logins) as container:
         _assert_poetry_adds_it_and_stores_no_password(container, project, version, index.password)
