@@ -16,6 +16,7 @@ from pathlib import Path
 
 from tests.image.containers import (
     HOST_NETRC,
+    HOST_USER,
     PYTHON_IMAGE,
     build,
     copy_project,
@@ -87,7 +88,7 @@ def lock_with_uv(copy: Path) -> None:
     uv = f"uv=={dockerfile_value('UV_VERSION')}"
     script = f"python3 -m venv /tmp/v && /tmp/v/bin/pip install -q {uv} && /tmp/v/bin/uv lock"
     docker(
-        "run", "--rm", "--label", LABEL, "--user", f"{os.getuid()}:{os.getgid()}",
+        "run", "--rm", "--label", LABEL, "--user", HOST_USER,
         "-e", "HOME=/tmp", "-e", "UV_PYTHON_DOWNLOADS=never", *index, *netrc,
         "-v", f"{copy}:/project", "-w", "/project", BASE, "sh", "-c", script,
     )  # fmt: skip

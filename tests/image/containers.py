@@ -35,6 +35,8 @@ DEVCONTAINER = ROOT / "node_modules" / ".bin" / "devcontainer"
 # The host user's package index logins, which builds take as their `netrc` secret, as
 # the dev container's do (.devcontainer/credentials).
 HOST_NETRC = Path(os.environ.get("NETRC", Path.home() / ".netrc"))
+# Containers that write into a host folder run as the host user, so the files stay theirs.
+HOST_USER = f"{os.getuid()}:{os.getgid()}"
 # The Dockerfile needs BuildKit (cache mounts); clients that default to it ignore this.
 DOCKER_ENV = {**os.environ, "DOCKER_BUILDKIT": "1"}
 
@@ -96,6 +98,13 @@ def host_tool(name: str) -> str:
     return str(path)
 
 
+def openssl(*args: str) -> str:
+    """What the host's openssl prints for args."""
+    if shutil.which("openssl") is None:
+        pytest.fail("openssl not found: install it (Debian and Ubuntu: apt-get install openssl)")
+    return subprocess.run(["openssl", *args], capture_output=True, text=True, check=True).stdout
+
+
 def structure_test(image: str, config: str, *args: str) -> subprocess.CompletedProcess[str]:
     """container-structure-test with a config file from tests/image."""
     return subprocess.run(
@@ -109,7 +118,7 @@ def app_tests(dev_image: str, *docker_args: str) -> subprocess.CompletedProcess[
     """The app tests in a dev container, against the source mounted read-only as the
     dev container mounts it, run as the host user."""
     return docker(
-        "run", "--rm", "--user", f"{os.getuid()}:{os.getgid()}", *docker_args,
+        "run", "--rm", "--user", HOST_USER, *docker_args,
         "--env", "PYTHONDONTWRITEBYTECODE=1",
         "--volume", f"{ROOT}:/workspace:ro", "--workdir", "/workspace",
         dev_image, "pytest", "-p", "no:cacheprovider",

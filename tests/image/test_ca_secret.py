@@ -4,15 +4,13 @@ official image does on such a network."""
 
 import hashlib
 import os
-import shutil
-import subprocess
 import uuid
 from pathlib import Path
 
 import pytest
 from pip._internal.models.index import PyPI
 
-from tests.image.containers import PYTHON_IMAGE, added_layer_files, build, docker
+from tests.image.containers import PYTHON_IMAGE, added_layer_files, build, docker, openssl
 
 HOST_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 PREFIX = "minimal-py-poetry-test:ca"
@@ -40,14 +38,11 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     the new CA's PEM body, which no layer may hold."""
     if not HOST_BUNDLE.is_file():
         pytest.fail(f"{HOST_BUNDLE} not found: these tests hand the host's CA bundle in")
-    if shutil.which("openssl") is None:
-        pytest.fail("openssl not found: install it (Debian and Ubuntu: apt-get install openssl)")
     folder = tmp_path_factory.mktemp("ca")
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", "/CN=minimal-py-poetry test CA",
-         "-keyout", str(folder / "key.pem"), "-out", str(folder / "ca.pem")],
-        capture_output=True, check=True,
+    openssl(
+        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        "-subj", "/CN=minimal-py-poetry test CA",
+        "-keyout", str(folder / "key.pem"), "-out", str(folder / "ca.pem"),
     )  # fmt: skip
     own_ca = (folder / "ca.pem").read_text()
     (folder / "bundle.pem").write_text(HOST_BUNDLE.read_text() + own_ca)

@@ -2,7 +2,6 @@
 configurations of .vscode/launch.json stop at a breakpoint in a view and go on."""
 
 import json
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -10,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tests.image.containers import ROOT, Compose, Container, http_get, running
+from tests.image.containers import HOST_USER, ROOT, Compose, Container, http_get, running
 from tests.image.dap import DapClient
 
 CONFIGURATIONS = {
@@ -127,7 +126,7 @@ def test_attach_to_a_server_started_in_the_dev_container(dev_image: str) -> None
     server = ["python", "-m", "debugpy", "--listen", listen, "-m", "flask", "--app", "app",
               "run", "--host", everywhere, "--port", "8000", "--no-reload"]  # fmt: skip
     # The host user, as after the dev container's UID remap; a read-only checkout.
-    args = ["--user", f"{os.getuid()}:{os.getgid()}", "--env", "PYTHONDONTWRITEBYTECODE=1",
+    args = ["--user", HOST_USER, "--env", "PYTHONDONTWRITEBYTECODE=1",
             "--volume", f"{ROOT}:{workspace}:ro", "--workdir", workspace,
             "--publish", "127.0.0.1::5678"]  # fmt: skip
     with running(dev_image, *args, command=server) as container:

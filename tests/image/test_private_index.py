@@ -5,7 +5,6 @@ workspace file or container file. The index is a real pypiserver on 127.0.0.1 wi
 auth; builds and containers reach it on the host network."""
 
 import json
-import os
 import secrets
 import shutil
 import subprocess
@@ -21,6 +20,7 @@ import yaml
 
 from tests.image.containers import (
     DOCKER_ENV,
+    HOST_USER,
     PYTHON_IMAGE,
     ROOT,
     DevContainer,
@@ -33,6 +33,7 @@ from tests.image.containers import (
     free_loopback_port,
     host_tool,
     http_get,
+    openssl,
 )
 
 SOURCE = "acme"
@@ -40,7 +41,6 @@ PACKAGE = "acme-greeting"
 MODULE = "acme_greeting"
 USER = "builder"
 PREFIX = "minimal-py-poetry-test:private"
-HOST_USER = f"{os.getuid()}:{os.getgid()}"
 
 
 @dataclass
@@ -58,11 +58,7 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Index]:
     folder = tmp_path_factory.mktemp("index")
     (folder / "packages").mkdir()
     password = secrets.token_urlsafe(18)
-    if shutil.which("openssl") is None:
-        pytest.fail("openssl not found: install it (Debian and Ubuntu: apt-get install openssl)")
-    hashed = subprocess.run(
-        ["openssl", "passwd", "-apr1", password], capture_output=True, text=True, check=True
-    ).stdout.strip()
+    hashed = openssl("passwd", "-apr1", password).strip()
     (folder / "htpasswd").write_text(f"{USER}:{hashed}\n")
     netrc = folder / "netrc"
     netrc.write_text(f"machine 127.0.0.1 login {USER} password {password}\n")
