@@ -1,14 +1,15 @@
 # One Dockerfile; its stages and who uses each:
 #   python-image  the default base image (PYTHON_IMAGE replaces it)
 #   base       the Python image and the settings every stage shares
-#   poetry     Poetry in its own venv, installed by uv, and an empty /opt/venv
+#   poetry     uv, Poetry in its own venv (installed by uv), and an empty /opt/venv
 #   build      poetry plus the runtime dependencies in /opt/venv
 #   dev-tools  base plus git, shellcheck and the dev user; it needs nothing of
 #              Poetry, so it builds beside `poetry` and `build`
 #   dev        dev-tools plus build's venvs and the dev dependencies: the dev
 #              container, `docker compose up` and the test suite
-#   wheel      poetry plus the app, built as a wheel and installed into a tree of its
-#              own; it needs no dependencies, so it builds beside `build`
+#   wheel      poetry plus the app, built as a wheel by the project's own build backend
+#              and installed into a tree of its own; it needs no dependencies, so it
+#              builds beside `build`
 #   prod       build's /opt/venv and wheel's tree on the base image: deploys, and a
 #              plain `docker build .`
 
@@ -17,6 +18,8 @@
 ARG PYTHON_IMAGE=python-image
 # Poetry's own venv, apart from the project's.
 ARG POETRY_VENV=/opt/poetry
+# uv, which installs Poetry and the app's build backend; it stays in the build stages.
+ARG UV_VENV=/opt/uv
 # The app's installed files alone, so that prod takes them as a layer of their own.
 ARG APP_TREE=/app-tree
 ARG DEV_USER=dev
@@ -50,6 +53,7 @@ RUN if python3 -m pip --version >/dev/null 2>&1 \
 
 FROM base AS poetry
 ARG POETRY_VENV
+ARG UV_VENV
 ARG UV_VERSION=0.13.9
 ARG POETRY_VERSION=2.5.1
 ARG POETRY_MIRROR_PLUGIN_VERSION=0.6.5
@@ -60,18 +64,20 @@ ARG POETRY_PYPI_MIRROR_URL
 # as root; this engine expands no variables in --mount, hence the literal paths.
 # Every download step takes the optional `netrc` secret as root's ~/.netrc, where
 # pip, uv and Poetry look for index logins; like `ca-bundle`, it enters no layer.
+# index-login-hint runs each one, to say so when an index refuses the login.
+COPY --chmod=755 docker/index-login-hint /usr/local/bin/
 RUN --mount=type=secret,id=ca-bundle,target=/etc/ssl/certs/ca-certificates.crt \
     --mount=type=secret,id=netrc,target=/root/.netrc \
     --mount=type=cache,target=/root/.cache \
-    python3 -m venv /tmp/uv \
-    && /tmp/uv/bin/pip install --quiet \
+    python3 -m venv "$UV_VENV" \
+    && index-login-hint "$UV_VENV/bin/pip" install --quiet --no-input \
         ${POETRY_PYPI_MIRROR_URL:+--index-url "$POETRY_PYPI_MIRROR_URL"} "uv==${UV_VERSION}" \
+    && ln -s "$UV_VENV/bin/uv" /usr/local/bin/uv \
     && python3 -m venv --without-pip "$POETRY_VENV" \
-    && /tmp/uv/bin/uv pip install --quiet --python "$POETRY_VENV/bin/python" \
+    && index-login-hint uv pip install --quiet --python "$POETRY_VENV/bin/python" \
         ${POETRY_PYPI_MIRROR_URL:+--index-url "$POETRY_PYPI_MIRROR_URL"} \
         "poetry==${POETRY_VERSION}" \
         "poetry-plugin-pypi-mirror==${POETRY_MIRROR_PLUGIN_VERSION}" \
-    && rm -rf /tmp/uv \
     && ln -s "$POETRY_VENV/bin/poetry" /usr/local/bin/poetry \
     && python3 -m venv --without-pip "$VIRTUAL_ENV"
 WORKDIR /src
@@ -83,7 +89,7 @@ COPY pyproject.toml poetry.lock ./
 RUN --mount=type=secret,id=ca-bundle,target=/etc/ssl/certs/ca-certificates.crt \
     --mount=type=secret,id=netrc,target=/root/.netrc \
     --mount=type=cache,target=/root/.cache \
-    poetry install --only main --no-root --no-interaction --compile
+    index-login-hint poetry install --only main --no-root --no-interaction --compile
 
 FROM base AS dev-tools
 ARG DEV_USER
@@ -106,7 +112,7 @@ ARG POETRY_VENV
 ARG POETRY_PYPI_MIRROR_URL
 ARG DEV_USER
 COPY --from=build $POETRY_VENV $POETRY_VENV
-COPY --from=build /usr/local/bin/poetry /usr/local/bin/poetry
+COPY --from=build /usr/local/bin/poetry /usr/local/bin/index-login-hint /usr/local/bin/
 COPY --from=build $VIRTUAL_ENV $VIRTUAL_ENV
 WORKDIR /src
 COPY --from=build /src ./
@@ -115,24 +121,36 @@ COPY --from=build /src ./
 RUN --mount=type=secret,id=ca-bundle,target=/etc/ssl/certs/ca-certificates.crt \
     --mount=type=secret,id=netrc,target=/root/.netrc \
     --mount=type=cache,target=/root/.cache \
-    poetry install --no-root --no-interaction \
+    index-login-hint poetry install --no-root --no-interaction \
     && chgrp -R venv "$VIRTUAL_ENV" \
     && chmod -R g+w "$VIRTUAL_ENV" \
     && find "$VIRTUAL_ENV" -type d -exec chmod g+s {} +
 USER $DEV_USER
 
 FROM poetry AS wheel
-ARG POETRY_VENV
 ARG APP_TREE
+ARG POETRY_PYPI_MIRROR_URL
+ARG BUILD_ENV=/opt/build-env
 COPY pyproject.toml ./
-COPY app/ app/
-# A wheel, not an editable install: prod has /opt/venv and nothing of /src. This
-# step reruns on every app change, so it skips Poetry's command line (a second to
-# start) for what `poetry build` calls, poetry-core's PEP 517 hook; then `installer`,
-# also from Poetry's venv, puts the wheel and its bytecode where /opt/venv finds it.
-RUN "$POETRY_VENV/bin/python" -c 'from poetry.core.masonry.api import build_wheel; build_wheel("dist")' \
-    && "$POETRY_VENV/bin/python" -m installer --destdir "$APP_TREE" --prefix "$VIRTUAL_ENV" \
-        --compile-bytecode 0 dist/*.whl
+# The build backend, and what it needs, as pyproject.toml's [build-system] declares
+# them, in an environment of their own: an app-only change reuses this layer.
+RUN --mount=type=secret,id=ca-bundle,target=/etc/ssl/certs/ca-certificates.crt \
+    --mount=type=secret,id=netrc,target=/root/.netrc \
+    --mount=type=cache,target=/root/.cache \
+    python3 -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"], sep="\n")' \
+        >/tmp/build-requires.txt \
+    && python3 -m venv --without-pip "$BUILD_ENV" \
+    && index-login-hint uv pip install --quiet --python "$BUILD_ENV/bin/python" \
+        ${POETRY_PYPI_MIRROR_URL:+--index-url "$POETRY_PYPI_MIRROR_URL"} -r /tmp/build-requires.txt
+COPY . ./
+# A wheel, not an editable install: prod has /opt/venv and nothing of /src. The
+# declared backend builds it, through the PEP 517 hook that a front end such as
+# `uv build` would call, without the front end's start-up time; uv installs it for /opt/venv's interpreter, which console
+# scripts then name, into a tree that prod takes as a layer of its own.
+RUN "$BUILD_ENV/bin/python" -c 'import importlib, tomllib; importlib.import_module(tomllib.load(open("pyproject.toml", "rb"))["build-system"]["build-backend"]).build_wheel("/tmp/dist")' \
+    && uv pip install --quiet --no-deps --compile-bytecode --python "$VIRTUAL_ENV/bin/python" \
+        --prefix "$APP_TREE$VIRTUAL_ENV" /tmp/dist/*.whl \
+    && rm "$APP_TREE$VIRTUAL_ENV/.lock"
 
 # Same base as the build stage: the venv's interpreter links and compiled wheels
 # only hold on the Python they were built against.

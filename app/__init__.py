@@ -32,9 +32,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _log_to_stdout(app: Flask) -> None:
-    """Containers collect stdout; Flask's default handler writes to stderr."""
+    """Containers collect stdout; Flask's default handler writes to stderr. Every app of
+    this package shares one logger, so a handler added per call would write each record
+    once per app: the handler of an earlier call is replaced instead."""
     handler = logging.StreamHandler(sys.stdout)
+    handler.set_name(__name__ + ".stdout")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    for old in [h for h in app.logger.handlers if h.get_name() == handler.get_name()]:
+        app.logger.removeHandler(old)
     app.logger.removeHandler(default_handler)
     app.logger.addHandler(handler)
     app.logger.setLevel(app.config["LOG_LEVEL"])

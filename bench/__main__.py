@@ -17,6 +17,7 @@ from pathlib import Path
 from tests.image.containers import (
     HOST_NETRC,
     HOST_USER,
+    PACKAGE,
     PYTHON_IMAGE,
     build,
     copy_project,
@@ -40,7 +41,7 @@ SOURCES = {
 PINS = {"naive": ("POETRY_VERSION", "POETRY_MIRROR_PLUGIN_VERSION"), "uv-style": ("UV_VERSION",)}
 WRK = ("wrk", "-t1", "-c16", "-d6s", "--latency", "--timeout", "2s")
 # gunicorn as it comes, without gunicorn.conf.py: one sync worker, no access log.
-GUNICORN_DEFAULTS = ("gunicorn", "--config", "/dev/null", "app:create_app()")
+GUNICORN_DEFAULTS = ("gunicorn", "--config", "/dev/null", f"{PACKAGE}:create_app()")
 # gunicorn's sync worker closes every connection, and the tens of thousands of sockets
 # one wrk run leaves in TIME-WAIT (for 60 s) make the next run collapse.
 TIME_WAIT_MAX_S, READY_MAX_S = 90, 20
@@ -124,7 +125,7 @@ def builds(copy: Path, image: str, repeat: int) -> None:
     """A cold build, then a rebuild after an app-only change: a comment no build has seen."""
     seconds = timed_build(copy, image, "--no-cache")[0]
     RESULTS[image]["cold_s"].append(seconds)
-    with (copy / "app" / "views.py").open("a") as views:
+    with (copy / PACKAGE / "views.py").open("a") as views:
         views.write(f"# {RUN} {image} {repeat}\n")
     app_seconds, output = timed_build(copy, image)
     reused, steps = cached_steps(output, SOURCES[image][2])

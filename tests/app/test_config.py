@@ -19,3 +19,11 @@ def test_log_lines_go_to_stdout(capsys: pytest.CaptureFixture) -> None:
     captured = capsys.readouterr()
     assert "hello from the app" in captured.out
     assert captured.err == ""
+
+
+def test_each_log_record_is_written_once_however_many_apps(
+    capsys: pytest.CaptureFixture,
+) -> None:
+    apps = [create_app({"TESTING": True}) for _ in range(3)]
+    apps[-1].logger.info("one line only")
+    assert capsys.readouterr().out.count("one line only") == 1

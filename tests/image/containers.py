@@ -26,9 +26,10 @@ DOCKERFILE = (ROOT / "Dockerfile").read_text()
 # The official image the Dockerfile builds on unless PYTHON_IMAGE says otherwise.
 PYTHON_IMAGE = re.search(r"^FROM (python:\S+)", DOCKERFILE, re.MULTILINE).group(1)
 DEFAULT_PYTHON = re.search(r"python:(3\.\d+)", PYTHON_IMAGE).group(1)
-REQUIRES_PYTHON = SpecifierSet(
-    tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
-)
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+REQUIRES_PYTHON = SpecifierSet(PYPROJECT["project"]["requires-python"])
+# The app's import package, as pyproject.toml declares it: a team renames it.
+PACKAGE = PYPROJECT["tool"]["poetry"]["packages"][0]["include"]
 # Tools from the lock's host group, installed beside this interpreter by tests/run.
 HOST_TOOLS = Path(sys.executable).parent
 DEVCONTAINER = ROOT / "node_modules" / ".bin" / "devcontainer"
@@ -98,11 +99,30 @@ def host_tool(name: str) -> str:
     return str(path)
 
 
-def openssl(*args: str) -> str:
-    """What the host's openssl prints for args."""
+def openssl(*args: str, stdin: str | None = None) -> str:
+    """What the host's openssl prints for args, given stdin."""
     if shutil.which("openssl") is None:
         pytest.fail("openssl not found: install it (Debian and Ubuntu: apt-get install openssl)")
-    return subprocess.run(["openssl", *args], capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        ["openssl", *args], input=stdin, capture_output=True, text=True, check=True
+    ).stdout
+
+
+def netrc_word(word: str) -> str:
+    """A netrc word that may hold any printable character: in double quotes, with a
+    backslash before each quote and backslash, as pip, uv and Poetry read it."""
+    return '"' + word.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def netrc_line(host: str, login: str, password: str) -> str:
+    return f"machine {host} login {netrc_word(login)} password {netrc_word(password)}\n"
+
+
+def step_output(build_output: str, step: str) -> list[str]:
+    """What the build step whose line matches step printed, line by line (plain progress)."""
+    number = re.search(rf"^#(\d+) \[.*{step}", build_output, re.M)
+    assert number, f"no step {step!r} in:\n{build_output[-4000:]}"
+    return re.findall(rf"^#{number.group(1)} \d+\.\d+ (.*)$", build_output, re.M)
 
 
 def structure_test(image: str, config: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -124,6 +144,18 @@ def app_tests(dev_image: str, *docker_args: str) -> subprocess.CompletedProcess[
         dev_image, "pytest", "-p", "no:cacheprovider",
         check=False,
     )  # fmt: skip
+
+
+def in_dev_image(image: str, folder: Path, *command: str, netrc: Path | None = None) -> str:
+    """Run command in a throwaway dev container, as the host user, on the host network,
+    with folder as the working directory; return its output."""
+    mounts = ["--volume", f"{netrc}:/tmp/.netrc:ro"] if netrc else []
+    result = docker(
+        "run", "--rm", "--network", "host", "--user", HOST_USER,
+        "--env", "HOME=/tmp", "--env", "POETRY_PYPI_MIRROR_URL", *mounts,
+        "--volume", f"{folder}:/work", "--workdir", "/work", image, *command,
+    )  # fmt: skip
+    return result.stdout
 
 
 def image_config(image: str) -> dict:
@@ -254,6 +286,8 @@ class DevContainer:
     folder: Path
     label: str
     env: dict[str, str]
+    # What `devcontainer up` printed, once it ran.
+    opened: subprocess.CompletedProcess[str] | None = None
 
     def cli(self, command: str, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -261,6 +295,11 @@ class DevContainer:
              "--id-label", self.label, *args],
             env=self.env, capture_output=True, text=True, timeout=900, check=False,
         )  # fmt: skip
+
+    def up(self) -> subprocess.CompletedProcess[str]:
+        """Build and start it, running the host's initializeCommand first."""
+        self.opened = self.cli("up")
+        return self.opened
 
     def exec(self, *args: str) -> subprocess.CompletedProcess[str]:
         """Run a command in it as its user, the way VS Code's terminal does."""
@@ -281,7 +320,7 @@ def dev_container(folder: Path, **env: str) -> Iterator[DevContainer]:
         folder, f"minimal-py-poetry.test={uuid.uuid4()}", {**DOCKER_ENV, **env}
     )
     try:
-        up = container.cli("up")
+        up = container.up()
         assert up.returncode == 0, up.stdout[-2000:] + up.stderr[-4000:]
         yield container
     finally:

@@ -1,11 +1,12 @@
 """How the Dockerfile builds: a stale lock, the dependency cache, the build context."""
 
+import os
 import re
 import tomllib
 import uuid
 from pathlib import Path
 
-from tests.image.containers import DOCKERFILE, PYTHON_IMAGE, ROOT, build, docker
+from tests.image.containers import DOCKERFILE, PACKAGE, PYTHON_IMAGE, ROOT, build, docker
 
 CACHE_TARGETS = set(re.findall(r"--mount=type=cache,target=(\S+)", DOCKERFILE))
 
@@ -52,7 +53,7 @@ def test_build_context_leaves_out_junk(project_copy: Path, tmp_path: Path) -> No
         ".env",
         ".git/config",
         ".venv/bin/python",
-        "app/__pycache__/views.cpython-311.pyc",
+        f"{PACKAGE}/__pycache__/views.cpython-311.pyc",
         ".vscode/settings.json",
     ]
     for name in junk:
@@ -67,19 +68,23 @@ def test_build_context_leaves_out_junk(project_copy: Path, tmp_path: Path) -> No
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-4000:]
     seen = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
-    assert "app/views.py" in seen
+    assert f"{PACKAGE}/views.py" in seen
     assert "poetry.lock" in seen
     assert not seen & set(junk)
 
 
-def test_lock_and_project_name_no_index() -> None:
-    assert "[[tool.poetry.source]]" not in (ROOT / "pyproject.toml").read_text()
-    lock = (ROOT / "poetry.lock").read_text()
-    assert not re.search(r"^\[package\.source\]|^url = ", lock, re.M), "poetry.lock names an index"
+def test_no_mirror_or_login_is_written_into_the_project() -> None:
+    """The mirror that this environment's builds use stays out of pyproject.toml and
+    poetry.lock, and no index URL there carries a login (a team's own sources may)."""
+    mirror = os.environ.get("POETRY_PYPI_MIRROR_URL", "").rstrip("/")
+    for name in ("pyproject.toml", "poetry.lock"):
+        text = (ROOT / name).read_text()
+        assert not mirror or mirror not in text, f"{name} names the PyPI mirror"
+        assert not re.search(r"://[^/\s\"']+@", text), f"{name} has a URL with a login"
 
 
 def test_app_only_change_reuses_the_dependency_layer(prod_image: str, project_copy: Path) -> None:
-    views = project_copy / "app" / "views.py"
+    views = project_copy / PACKAGE / "views.py"
     views.write_text(views.read_text() + f"\n# {uuid.uuid4()}\n")
     result = build("minimal-py-poetry-test:app-change", "--target", "prod", context=project_copy)
     assert result.returncode == 0, result.stderr[-4000:]
@@ -89,4 +94,6 @@ def test_app_only_change_reuses_the_dependency_layer(prod_image: str, project_co
         assert re.search(rf"^#{found.group(1)} CACHED$", result.stderr, re.M), (
             f"the dependency layer was rebuilt: {found.group(0)}"
         )
-    assert re.search(r"\[wheel \d+/\d+\] COPY app/", result.stderr), "the app was not rebuilt"
+    wheel = re.search(r"^#(\d+) \[wheel \d+/\d+\] RUN .*build_wheel", result.stderr, re.M)
+    assert wheel, "no wheel build step in the build output"
+    assert not re.search(rf"^#{wheel.group(1)} CACHED$", result.stderr, re.M), "app not rebuilt"

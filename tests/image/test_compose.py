@@ -5,7 +5,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.image.containers import Compose, http_get
+from tests.image.containers import PACKAGE, Compose, http_get
 
 
 def _wait_for(port: int, predicate: Callable[[dict], bool], seconds: float = 30) -> dict:
@@ -31,7 +31,7 @@ def test_up_serves_and_reloads_an_edit(compose: Compose, project_copy: Path) -> 
     container = run("ps", "--quiet", "app").stdout.strip()
     _wait_for(port, lambda body: body["service"] == "minimal-py-poetry")
 
-    views = project_copy / "app" / "views.py"
+    views = project_copy / PACKAGE / "views.py"
     views.write_text(
         views.read_text().replace('"service": "minimal-py-poetry"', '"service": "edited"')
     )

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tests.image.containers import HOST_USER, ROOT, Compose, Container, http_get, running
+from tests.image.containers import HOST_USER, PACKAGE, ROOT, Compose, Container, http_get, running
 from tests.image.dap import DapClient
 
 CONFIGURATIONS = {
@@ -114,8 +114,8 @@ def test_f5_launch_configuration_stops_at_a_breakpoint(dev_image: str, project_c
         # VS Code shows the server in its terminal; this client has none.
         arguments = _arguments("Flask: launch", workspace, console="internalConsole")
         with _connected(dap_port, lambda: _logs(container)) as client:
-            views = f"{workspace}/app/views.py"
-            line = _health_line(project_copy / "app" / "views.py")
+            views = f"{workspace}/{PACKAGE}/views.py"
+            line = _health_line(project_copy / PACKAGE / "views.py")
             _stop_at_health_and_go_on(client, "launch", arguments, views, line, app_port)
 
 
@@ -123,7 +123,7 @@ def test_attach_to_a_server_started_in_the_dev_container(dev_image: str) -> None
     """The README's debug-server command, and the attach configuration VS Code uses beside it."""
     workspace = f"/workspaces/{ROOT.name}"
     listen, everywhere = "0.0.0.0:5678", "0.0.0.0"  # noqa: S104 -- published on loopback only
-    server = ["python", "-m", "debugpy", "--listen", listen, "-m", "flask", "--app", "app",
+    server = ["python", "-m", "debugpy", "--listen", listen, "-m", "flask", "--app", PACKAGE,
               "run", "--host", everywhere, "--port", "8000", "--no-reload"]  # fmt: skip
     # The host user, as after the dev container's UID remap; a read-only checkout.
     args = ["--user", HOST_USER, "--env", "PYTHONDONTWRITEBYTECODE=1",
@@ -134,8 +134,8 @@ def test_attach_to_a_server_started_in_the_dev_container(dev_image: str) -> None
         # VS Code runs in the server's container: it names files by their paths there.
         arguments = _arguments("Attach: server in this container (5678)", workspace)
         with _connected(dap_port, lambda: _logs(container)) as client:
-            views = f"{workspace}/app/views.py"
-            line = _health_line(ROOT / "app" / "views.py")
+            views = f"{workspace}/{PACKAGE}/views.py"
+            line = _health_line(ROOT / PACKAGE / "views.py")
             _stop_at_health_and_go_on(client, "attach", arguments, views, line, app_port)
 
 
@@ -148,6 +148,6 @@ def test_attach_to_the_compose_debug_server(compose: Compose) -> None:
         return compose.run("--profile", "debug", "logs", "debug").stdout
 
     with _connected(compose.debug_port, logs) as client:
-        views = compose.folder / "app" / "views.py"
+        views = compose.folder / PACKAGE / "views.py"
         line = _health_line(views)
         _stop_at_health_and_go_on(client, "attach", arguments, str(views), line, compose.app_port)

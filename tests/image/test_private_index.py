@@ -33,7 +33,10 @@ from tests.image.containers import (
     free_loopback_port,
     host_tool,
     http_get,
+    in_dev_image,
+    netrc_line,
     openssl,
+    step_output,
 )
 
 SOURCE = "acme"
@@ -41,6 +44,8 @@ PACKAGE = "acme-greeting"
 MODULE = "acme_greeting"
 USER = "builder"
 PREFIX = "minimal-py-poetry-test:private"
+# An entry of the host user's own netrc, with Windows line endings.
+OWN_ENTRY = "machine git.example.com\r\n  login me\r\n  password hunter2\r\n"
 
 
 @dataclass
@@ -57,11 +62,12 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Index]:
     """pypiserver on a loopback port, asking for a login to list or download anything."""
     folder = tmp_path_factory.mktemp("index")
     (folder / "packages").mkdir()
-    password = secrets.token_urlsafe(18)
-    hashed = openssl("passwd", "-apr1", password).strip()
+    # Random, and with every printable character that is not a letter or digit.
+    password = secrets.token_urlsafe(18) + " !\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
+    hashed = openssl("passwd", "-apr1", "-stdin", stdin=password).strip()
     (folder / "htpasswd").write_text(f"{USER}:{hashed}\n")
     netrc = folder / "netrc"
-    netrc.write_text(f"machine 127.0.0.1 login {USER} password {password}\n")
+    netrc.write_text(netrc_line("127.0.0.1", USER, password))
     netrc.chmod(0o600)
     port = free_loopback_port()
     log = folder / "server.log"
@@ -91,18 +97,6 @@ def _answers(url: str) -> bool:
         return False
 
 
-def _in_dev_image(image: str, folder: Path, *command: str, netrc: Path | None = None) -> str:
-    """Run command in a throwaway dev container, as the host user, on the host network,
-    with folder as the working directory; return its output."""
-    mounts = ["--volume", f"{netrc}:/tmp/.netrc:ro"] if netrc else []
-    result = docker(
-        "run", "--rm", "--network", "host", "--user", HOST_USER,
-        "--env", "HOME=/tmp", "--env", "POETRY_PYPI_MIRROR_URL", *mounts,
-        "--volume", f"{folder}:/work", "--workdir", "/work", image, *command,
-    )  # fmt: skip
-    return result.stdout
-
-
 @pytest.fixture(scope="module")
 def version(index: Index, dev_image: str, tmp_path_factory: pytest.TempPathFactory) -> str:
     """A package of our own on the index, at a version that no earlier run has cached."""
@@ -115,7 +109,7 @@ def version(index: Index, dev_image: str, tmp_path_factory: pytest.TempPathFacto
         '[build-system]\nrequires = ["poetry-core>=2.0,<3"]\n'
         'build-backend = "poetry.core.masonry.api"\n'
     )
-    _in_dev_image(dev_image, folder, "poetry", "build", "--format", "wheel")
+    in_dev_image(dev_image, folder, "poetry", "build", "--format", "wheel")
     for wheel in (folder / "dist").glob("*.whl"):
         shutil.copy(wheel, index.packages)
     return version
@@ -128,7 +122,7 @@ def private_project(
     """The project with the index declared and the package added from it, the Poetry way."""
     folder = copy_project(tmp_path_factory.mktemp("private-project"))
     folder.chmod(0o755)
-    _in_dev_image(
+    in_dev_image(
         dev_image, folder, "sh", "-c",
         f"poetry source add --priority=supplemental {SOURCE} {index.url}"
         f" && poetry add --lock --source {SOURCE} {PACKAGE}=={version}",
@@ -179,8 +173,26 @@ def test_build_without_the_secret_fails_with_the_authorization_error(
     result = _private_build(project, "prod", None)
     assert result.returncode != 0, "built without the index login"
     assert f"Authorization error accessing {index.url}{PACKAGE}/" in result.stderr
-    failed_step = result.stderr.strip().splitlines()[-1]
-    assert "poetry install --only main" in failed_step, "it failed elsewhere than the install"
+    _assert_ends_with_the_login_hint(result.stderr, "poetry install --only main")
+
+
+def test_build_with_a_wrong_login_fails_and_says_where_logins_go(
+    private_project: Path, index: Index, tmp_path: Path
+) -> None:
+    project = shutil.copytree(private_project, tmp_path / "project")
+    _fresh_lock(project)
+    wrong = tmp_path / "netrc"
+    wrong.write_text(netrc_line("127.0.0.1", USER, "not the password"))
+    result = _private_build(project, "prod", wrong)
+    assert result.returncode != 0, "built with a wrong index login"
+    _assert_ends_with_the_login_hint(result.stderr, "poetry install --only main")
+
+
+def _assert_ends_with_the_login_hint(output: str, step: str) -> None:
+    """The failed step's last line names the netrc secret and the README section."""
+    last = step_output(output, step)[-1]
+    assert "`netrc` secret" in last, f"the step ended with: {last}"
+    assert "README: Private packages" in last
 
 
 @pytest.mark.parametrize("target", ["prod", "dev"])
@@ -215,6 +227,13 @@ def test_mirror_that_needs_a_login_takes_the_same_secret(index: Index, tmp_path:
         "-", *tools, *runtime,
     )  # fmt: skip
     served_before = len(index.log.read_text())
+    refused = build(
+        f"{PREFIX}-mirror-refused", "--target", "poetry", "--network", "host", "--no-cache",
+        "--build-arg", f"POETRY_PYPI_MIRROR_URL={index.url}",
+        netrc=None,
+    )  # fmt: skip
+    assert refused.returncode != 0, "the mirror served Poetry without a login"
+    _assert_ends_with_the_login_hint(refused.stderr, "pip install")
     # `build` is where the mirror URL is recorded: dev inherits its history as it is.
     for target in ("build", "prod"):
         image = f"{PREFIX}-mirror-{target}"
@@ -290,19 +309,27 @@ def _assert_poetry_adds_it_and_stores_no_password(
     ]
 
 
-@pytest.mark.parametrize("given_as", ["netrc", "variables"])
+@pytest.mark.parametrize("given_as", ["netrc", "INDEX_NETRC"])
 def test_dev_container_uses_the_host_users_login(
     private_project: Path, index: Index, version: str, given_as: str, tmp_path: Path
 ) -> None:
-    """The login as ~/.netrc on the host, or as Poetry's variables in its environment."""
+    """The login in the host user's ~/.netrc, or in the INDEX_NETRC variable (as a
+    Codespaces secret gives it) beside a ~/.netrc of the user's own, which survives."""
     project = _on_host_network(shutil.copytree(private_project, tmp_path / "project"))
     _fresh_lock(project)
     home = tmp_path / "home"
     home.mkdir()
-    prefix = f"POETRY_HTTP_BASIC_{SOURCE.upper()}"
-    logins = {f"{prefix}_USERNAME": USER, f"{prefix}_PASSWORD": index.password}
+    login = index.netrc.read_text()
+    logins = {}
     if given_as == "netrc":
-        shutil.copy(index.netrc, home / ".netrc")
-        logins = {}
+        (home / ".netrc").write_text(login)
+    else:
+        (home / ".netrc").write_text(OWN_ENTRY)
+        logins = {"INDEX_NETRC": login}
     with dev_container(project, HOME=str(home), **logins) as container:
         _assert_poetry_adds_it_and_stores_no_password(container, project, version, index.password)
+        if given_as == "INDEX_NETRC":
+            hosts = container.exec(
+                "python", "-c", "import netrc; print(sorted(netrc.netrc().hosts))"
+            ).stdout
+            assert "git.example.com" in hosts, "the user's own netrc entry was lost"

@@ -5,6 +5,7 @@ import time
 
 from tests.image.containers import (
     DEFAULT_PYTHON,
+    PACKAGE,
     PYTHON_IMAGE,
     Container,
     build,
@@ -50,6 +51,16 @@ def test_runs_as_non_root_from_the_venv(prod_image: str) -> None:
     uid, prefix = found.split()
     assert uid != "0"
     assert prefix == "/opt/venv"
+
+
+def test_app_is_an_installed_package_with_its_bytecode(prod_image: str) -> None:
+    code = (
+        f"import importlib.util, os, {PACKAGE} as app; print(app.__file__);"
+        " print(os.path.exists(importlib.util.cache_from_source(app.__file__)))"
+    )
+    path, compiled = run_python(prod_image, code).split()
+    assert path.startswith("/opt/venv/lib/") and "/site-packages/" in path
+    assert compiled == "True"
 
 
 def test_runs_the_python_version_of_the_default_image(prod_image: str) -> None:

@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from tests.image.containers import (
+    PACKAGE,
     ROOT,
     docker,
     host_tool,
@@ -100,7 +101,7 @@ def test_serves_under_restricted_settings(prod_image: str, user: str | None) -> 
 
 def test_read_only_root_compiles_nothing_at_start(prod_image: str) -> None:
     """Every module the server imports has its bytecode in the image already."""
-    code = "import app, gunicorn.app.wsgiapp, gunicorn.workers.sync; app.create_app()"
+    code = f"import {PACKAGE}, gunicorn.app.wsgiapp, gunicorn.workers.sync; {PACKAGE}.create_app()"
     result = docker("run", "--rm", "--read-only", prod_image, "python3", "-v", "-c", code)
     compiled = re.findall(r"^# code object from (/opt/venv/\S+\.py)$", result.stderr, re.M)
     assert compiled == [], "imported from source, without bytecode"
