@@ -144,9 +144,10 @@ RUN --mount=type=secret,id=ca-bundle,target=/etc/ssl/certs/ca-certificates.crt \
         ${POETRY_PYPI_MIRROR_URL:+--index-url "$POETRY_PYPI_MIRROR_URL"} -r /tmp/build-requires.txt
 COPY . ./
 # A wheel, not an editable install: prod has /opt/venv and nothing of /src. The
-# declared backend builds it, through the PEP 517 hook that a front end such as
-# `uv build` would call, without the front end's start-up time; uv installs it for /opt/venv's interpreter, which console
-# scripts then name, into a tree that prod takes as a layer of its own.
+# declared backend builds it through the PEP 517 hook that a front end such as
+# `uv build` calls, without a front end's start-up time. uv installs it for
+# /opt/venv's interpreter, which its console scripts then name, into a tree that
+# prod takes as a layer of its own.
 RUN "$BUILD_ENV/bin/python" -c 'import importlib, tomllib; importlib.import_module(tomllib.load(open("pyproject.toml", "rb"))["build-system"]["build-backend"]).build_wheel("/tmp/dist")' \
     && uv pip install --quiet --no-deps --compile-bytecode --python "$VIRTUAL_ENV/bin/python" \
         --prefix "$APP_TREE$VIRTUAL_ENV" /tmp/dist/*.whl \
