@@ -97,7 +97,7 @@ def test_commit_in_the_dev_container_runs_the_checks(dev_image: str, tmp_path: P
 
     first = in_container(*commit)
     assert first.returncode != 0, "the trailing blanks got through"
-    assert "trailing whitespace" in first.stdout
+    assert "trailing whitespace" in first.stdout + first.stderr
     assert (repo / "notes.txt").read_text() == "trailing blanks\n", "the hook fixed nothing"
     assert in_container("add", "notes.txt").returncode == 0
     second = in_container(*commit)
