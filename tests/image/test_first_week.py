@@ -95,7 +95,7 @@ def changed(dev_image: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[P
     _declare_script_and_source(folder)
     in_dev_image(
         dev_image, folder, "sh", "-c",
-        "poetry lock && poetry add six && poetry add --group dev tomli-w",
+        "poetry lock && poetry add --lock six && poetry add --lock --group dev tomli-w",
     )  # fmt: skip
     return folder, renamed
 
