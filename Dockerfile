@@ -13,9 +13,9 @@
 #   prod       build's /opt/venv and wheel's tree on the base image: deploys, and a
 #              plain `docker build .`
 
-# PYTHON_IMAGE picks the base of every stage; by default it is this official image,
-# named in a FROM line of its own so that Dependabot can see and update it.
-ARG PYTHON_IMAGE=python-image
+# PYTHON_IMAGE picks the base of every stage; unset or empty, it is this official
+# image, named in a FROM line of its own so that Dependabot can see and update it.
+ARG PYTHON_IMAGE
 # Poetry's own venv, apart from the project's.
 ARG POETRY_VENV=/opt/poetry
 # uv, which installs Poetry and the app's build backend; it stays in the build stages.
@@ -29,7 +29,7 @@ ARG DEV_USER=dev
 ARG POETRY_PYPI_MIRROR_URL=""
 FROM python:3.14-slim AS python-image
 
-FROM ${PYTHON_IMAGE} AS base
+FROM ${PYTHON_IMAGE:-python-image} AS base
 # - VIRTUAL_ENV, PATH: python3 and every console script resolve to the project venv.
 # - PYTHONUNBUFFERED: log lines reach `docker logs` as they are written.
 # - SSL_CERT_FILE, PIP_CERT, REQUESTS_CA_BUNDLE: uv, pip, Poetry and the app trust the

@@ -27,7 +27,7 @@ from tests.image.containers import (
     http_get,
 )
 
-BASE = os.environ.get("PYTHON_IMAGE") or PYTHON_IMAGE
+BASE = PYTHON_IMAGE
 IMAGES = ("template", "naive", "uv-style")
 # Each image's Dockerfile and target, and its steps that install the locked dependencies
 # or copy them into the final stage: an app-only change should leave them all CACHED.

@@ -16,6 +16,11 @@ from tests.image.containers import (
     running,
     wait_until_serving,
 )
+from tests.image.private_index import (  # noqa: F401 -- fixtures the test modules share
+    index,
+    private_project,
+    private_version,
+)
 
 PREFIX = "minimal-py-poetry-test"
 

@@ -13,19 +13,23 @@ import tomllib
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from subprocess import CompletedProcess
 
 import pytest
 from packaging.specifiers import SpecifierSet
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
-# The official image the Dockerfile builds on unless PYTHON_IMAGE says otherwise.
-PYTHON_IMAGE = re.search(r"^FROM (python:\S+)", DOCKERFILE, re.MULTILINE).group(1)
-DEFAULT_PYTHON = re.search(r"python:(3\.\d+)", PYTHON_IMAGE).group(1)
+# The official image the Dockerfile builds on, and its Python version.
+DEFAULT_IMAGE = re.search(r"^FROM (python:\S+)", DOCKERFILE, re.MULTILINE).group(1)
+DEFAULT_PYTHON = re.search(r"python:(3\.\d+)", DEFAULT_IMAGE).group(1)
+# The image the builds here take as their base: PYTHON_IMAGE, as for the dev container
+# and compose, or else the default.
+PYTHON_IMAGE = os.environ.get("PYTHON_IMAGE") or DEFAULT_IMAGE
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 REQUIRES_PYTHON = SpecifierSet(PYPROJECT["project"]["requires-python"])
 # The app's import package, as pyproject.toml declares it: a team renames it.
@@ -59,13 +63,28 @@ def dockerfile_value(name: str) -> str:
 def docker(
     *args: str, check: bool = True, timeout: float = 900
 ) -> subprocess.CompletedProcess[str]:
+    return _engine("docker", *args, check=check, timeout=timeout)
+
+
+def podman(
+    *args: str, check: bool = True, timeout: float = 900
+) -> subprocess.CompletedProcess[str]:
+    """Rootless Podman, as the user running the tests."""
+    if shutil.which("podman") is None:
+        pytest.fail("podman not found: install Podman 5 (Debian and Fedora: package podman)")
+    return _engine("podman", *args, check=check, timeout=timeout)
+
+
+def _engine(
+    program: str, *args: str, check: bool, timeout: float
+) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
-        ["docker", *args],
+        [program, *args],
         env=DOCKER_ENV, capture_output=True, text=True, timeout=timeout, check=False,
     )  # fmt: skip
     if check and result.returncode != 0:
         raise AssertionError(
-            f"docker {' '.join(args)} failed:\n{result.stdout}\n{result.stderr[-4000:]}"
+            f"{program} {' '.join(args)} failed:\n{result.stdout}\n{result.stderr[-4000:]}"
         )
     return result
 
@@ -77,7 +96,7 @@ def build(
     netrc as the `netrc` secret; the output is in stderr."""
     secret = ["--secret", f"id=netrc,src={netrc}"] if netrc and netrc.is_file() else []
     return docker(
-        "build", "--progress=plain", "--tag", tag,
+        "build", "--progress=plain", "--tag", tag, "--build-arg", "PYTHON_IMAGE",
         "--build-arg", "POETRY_PYPI_MIRROR_URL", *secret, *args, str(context),
         check=False,
     )  # fmt: skip
@@ -162,11 +181,13 @@ def image_config(image: str) -> dict:
     return json.loads(docker("image", "inspect", image).stdout)[0]["Config"]
 
 
-def added_layer_files(image: str, base: str, into: Path) -> list[bytes]:
+def added_layer_files(
+    image: str, base: str, into: Path, engine: Callable[..., CompletedProcess] = docker
+) -> list[bytes]:
     """The content of every file in the layers that image added on top of base."""
-    base_layers = len(json.loads(docker("image", "inspect", base).stdout)[0]["RootFS"]["Layers"])
+    base_layers = len(json.loads(engine("image", "inspect", base).stdout)[0]["RootFS"]["Layers"])
     archive = into / "image.tar"
-    docker("save", "--output", str(archive), image)
+    engine("save", "--output", str(archive), image)
     contents = []
     with tarfile.open(archive) as saved:
         layers = json.load(saved.extractfile("manifest.json"))[0]["Layers"][base_layers:]
@@ -286,13 +307,15 @@ class DevContainer:
     folder: Path
     label: str
     env: dict[str, str]
+    # The engine's command, as VS Code's dev.containers.dockerPath setting names it.
+    engine: str = "docker"
     # What `devcontainer up` printed, once it ran.
     opened: subprocess.CompletedProcess[str] | None = None
 
     def cli(self, command: str, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [str(DEVCONTAINER), command, "--workspace-folder", str(self.folder),
-             "--id-label", self.label, *args],
+             "--id-label", self.label, "--docker-path", self.engine, *args],
             env=self.env, capture_output=True, text=True, timeout=900, check=False,
         )  # fmt: skip
 
@@ -305,28 +328,31 @@ class DevContainer:
         """Run a command in it as its user, the way VS Code's terminal does."""
         return self.cli("exec", *args)
 
+    def engine_cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return (podman if self.engine == "podman" else docker)(*args, check=check)
+
     @property
     def id(self) -> str:
-        return docker("ps", "--quiet", "--filter", f"label={self.label}").stdout.strip()
+        return self.engine_cli("ps", "--quiet", "--filter", f"label={self.label}").stdout.strip()
 
 
 @contextmanager
-def dev_container(folder: Path, **env: str) -> Iterator[DevContainer]:
-    """Opens folder with the Dev Containers CLI, as VS Code does, with env added to the
-    host environment; the container is always removed."""
+def dev_container(folder: Path, engine: str = "docker", **env: str) -> Iterator[DevContainer]:
+    """Opens folder with the Dev Containers CLI, as VS Code does, on engine (docker or
+    podman), with env added to the host environment; the container is always removed."""
     if not DEVCONTAINER.exists():
         pytest.fail(f"{DEVCONTAINER} not found: run `npm ci` in {ROOT} (tests/run does)")
     container = DevContainer(
-        folder, f"minimal-py-poetry.test={uuid.uuid4()}", {**DOCKER_ENV, **env}
+        folder, f"minimal-py-poetry.test={uuid.uuid4()}", {**DOCKER_ENV, **env}, engine
     )
     try:
         up = container.up()
         assert up.returncode == 0, up.stdout[-2000:] + up.stderr[-4000:]
         yield container
     finally:
-        ids = docker("ps", "--all", "--quiet", "--filter", f"label={container.label}").stdout
-        if ids.split():
-            docker("rm", "--force", *ids.split())
+        ps = container.engine_cli("ps", "--all", "--quiet", "--filter", f"label={container.label}")
+        if ps.stdout.split():
+            container.engine_cli("rm", "--force", *ps.stdout.split())
 
 
 def free_loopback_port() -> int:
@@ -337,21 +363,56 @@ def free_loopback_port() -> int:
 
 @dataclass
 class Compose:
-    """docker compose in one project folder, with the app and debugger on given ports."""
+    """docker compose, or the command given, in one project folder, with the app and
+    debugger on given ports."""
 
     folder: Path
     app_port: int
     debug_port: int
     name: str
+    command: Sequence[str] = ("docker", "compose")
+    env: dict[str, str] = field(default_factory=dict)
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
         env = {
             **DOCKER_ENV,
+            **self.env,
             "APP_PORT": str(self.app_port),
             "DEBUG_PORT": str(self.debug_port),
             "COMPOSE_PROJECT_NAME": self.name,
         }
         return subprocess.run(
-            ["docker", "compose", *args],
+            [*self.command, *args],
             cwd=self.folder, env=env, capture_output=True, text=True, timeout=600, check=False,
         )  # fmt: skip
+
+
+def assert_serves_and_reloads_an_edit(compose: Compose, views: Path) -> str:
+    """`up` of the app service serves; an edit of views is served without a restart.
+    Returns the container's ID."""
+    up = compose.run("up", "--detach", "--build", "app")
+    assert up.returncode == 0, up.stdout[-2000:] + up.stderr[-4000:]
+    container = compose.run("ps", "--quiet", "app").stdout.strip()
+    _wait_for_index(compose.app_port, lambda body: body["service"] == "minimal-py-poetry")
+    views.write_text(
+        views.read_text().replace('"service": "minimal-py-poetry"', '"service": "edited"')
+    )
+    _wait_for_index(compose.app_port, lambda body: body["service"] == "edited")
+    return container
+
+
+def _wait_for_index(port: int, predicate: Callable[[dict], bool], seconds: float = 60) -> dict:
+    """What GET / on the port answers, once predicate holds for it."""
+    deadline = time.monotonic() + seconds
+    last: dict = {}
+    while time.monotonic() < deadline:
+        try:
+            status, _, body = http_get(f"http://127.0.0.1:{port}/", timeout=2)
+            if status == 200:
+                last = json.loads(body)
+                if predicate(last):
+                    return last
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"condition not met within {seconds} s; last answer: {last}")

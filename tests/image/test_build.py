@@ -6,6 +6,8 @@ import tomllib
 import uuid
 from pathlib import Path
 
+import pytest
+
 from tests.image.containers import DOCKERFILE, PACKAGE, PYTHON_IMAGE, ROOT, build, docker
 
 CACHE_TARGETS = set(re.findall(r"--mount=type=cache,target=(\S+)", DOCKERFILE))
@@ -71,6 +73,16 @@ def test_build_context_leaves_out_junk(project_copy: Path, tmp_path: Path) -> No
     assert f"{PACKAGE}/views.py" in seen
     assert "poetry.lock" in seen
     assert not seen & set(junk)
+
+
+def test_dockerfile_check_finds_nothing() -> None:
+    """BuildKit's own checks of the Dockerfile (`docker build --check`)."""
+    result = docker("build", "--check", "--build-arg", "PYTHON_IMAGE", str(ROOT), check=False)
+    if "unknown flag: --check" in result.stderr:
+        pytest.fail("`docker build --check` needs Docker Engine 25 or newer with buildx")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-4000:]
+    assert "no warnings found" in output, output[-4000:]
 
 
 def test_no_mirror_or_login_is_written_into_the_project() -> None:

@@ -5,14 +5,10 @@ workspace file or container file. The index is a real pypiserver on 127.0.0.1 wi
 auth; builds and containers reach it on the host network."""
 
 import json
-import secrets
 import shutil
 import subprocess
-import time
 import tomllib
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -26,120 +22,17 @@ from tests.image.containers import (
     DevContainer,
     added_layer_files,
     build,
-    copy_project,
     dev_container,
     docker,
     dockerfile_value,
-    free_loopback_port,
-    host_tool,
-    http_get,
-    in_dev_image,
     netrc_line,
-    openssl,
     step_output,
 )
+from tests.image.private_index import MODULE, PACKAGE, SOURCE, USER, Index, fresh_lock
 
-SOURCE = "acme"
-PACKAGE = "acme-greeting"
-MODULE = "acme_greeting"
-USER = "builder"
 PREFIX = "minimal-py-poetry-test:private"
 # An entry of the host user's own netrc, with Windows line endings.
 OWN_ENTRY = "machine git.example.com\r\n  login me\r\n  password hunter2\r\n"
-
-
-@dataclass
-class Index:
-    url: str
-    packages: Path
-    password: str
-    netrc: Path
-    log: Path
-
-    @property
-    def canary(self) -> str:
-        """The password's random part, which any copy of it holds as it is, quoted or not."""
-        return self.password.split(" ")[0]
-
-
-@pytest.fixture(scope="module")
-def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Index]:
-    """pypiserver on a loopback port, asking for a login to list or download anything."""
-    folder = tmp_path_factory.mktemp("index")
-    (folder / "packages").mkdir()
-    # Random, and with every printable character that is not a letter or digit.
-    password = "pw" + secrets.token_hex(12) + " !\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
-    hashed = openssl("passwd", "-apr1", "-stdin", stdin=password).strip()
-    (folder / "htpasswd").write_text(f"{USER}:{hashed}\n")
-    netrc = folder / "netrc"
-    netrc.write_text(netrc_line("127.0.0.1", USER, password))
-    netrc.chmod(0o600)
-    port = free_loopback_port()
-    log = folder / "server.log"
-    with log.open("w") as out:
-        server = subprocess.Popen(
-            [host_tool("pypi-server"), "run", "--interface", "127.0.0.1", "--port", str(port),
-             "--passwords", str(folder / "htpasswd"), "--authenticate", "download,list,update",
-             "--verbose", str(folder / "packages")],
-            stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    url = f"http://127.0.0.1:{port}/simple/"
-    try:
-        deadline = time.monotonic() + 30
-        while not _answers(url):
-            assert time.monotonic() < deadline, f"pypiserver did not start:\n{log.read_text()}"
-            time.sleep(0.2)
-        yield Index(url, folder / "packages", password, netrc, log)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-
-
-def _answers(url: str) -> bool:
-    try:
-        return http_get(url, timeout=1)[0] == 401
-    except OSError:
-        return False
-
-
-@pytest.fixture(scope="module")
-def version(index: Index, dev_image: str, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A package of our own on the index, at a version that no earlier run has cached."""
-    version = f"1.0.{time.time_ns()}"
-    folder = tmp_path_factory.mktemp(PACKAGE)
-    (folder / MODULE).mkdir()
-    (folder / MODULE / "__init__.py").write_text(f'GREETING = "hello from {SOURCE}"\n')
-    (folder / "pyproject.toml").write_text(
-        f'[project]\nname = "{PACKAGE}"\nversion = "{version}"\n'
-        '[build-system]\nrequires = ["poetry-core>=2.0,<3"]\n'
-        'build-backend = "poetry.core.masonry.api"\n'
-    )
-    in_dev_image(dev_image, folder, "poetry", "build", "--format", "wheel")
-    for wheel in (folder / "dist").glob("*.whl"):
-        shutil.copy(wheel, index.packages)
-    return version
-
-
-@pytest.fixture(scope="module")
-def private_project(
-    index: Index, version: str, dev_image: str, tmp_path_factory: pytest.TempPathFactory
-) -> Path:
-    """The project with the index declared and the package added from it, the Poetry way."""
-    folder = copy_project(tmp_path_factory.mktemp("private-project"))
-    folder.chmod(0o755)
-    in_dev_image(
-        dev_image, folder, "sh", "-c",
-        f"poetry source add --priority=supplemental {SOURCE} {index.url}"
-        f" && poetry add --lock --source {SOURCE} {PACKAGE}=={version}",
-        netrc=index.netrc,
-    )  # fmt: skip
-    return folder
-
-
-def _fresh_lock(project: Path) -> None:
-    """A lock no build has seen, so that no cached layer hides what the secret does."""
-    with (project / "poetry.lock").open("a") as lock:
-        lock.write(f"# {uuid.uuid4()}\n")
 
 
 def _private_build(project: Path, target: str, netrc: Path | None, *args: str):
@@ -174,7 +67,7 @@ def test_build_without_the_secret_fails_with_the_authorization_error(
     private_project: Path, index: Index, tmp_path: Path
 ) -> None:
     project = shutil.copytree(private_project, tmp_path / "project")
-    _fresh_lock(project)
+    fresh_lock(project)
     result = _private_build(project, "prod", None)
     assert result.returncode != 0, "built without the index login"
     assert f"Authorization error accessing {index.url}{PACKAGE}/" in result.stderr
@@ -185,7 +78,7 @@ def test_build_with_a_wrong_login_fails_and_says_where_logins_go(
     private_project: Path, index: Index, tmp_path: Path
 ) -> None:
     project = shutil.copytree(private_project, tmp_path / "project")
-    _fresh_lock(project)
+    fresh_lock(project)
     wrong = tmp_path / "netrc"
     wrong.write_text(netrc_line("127.0.0.1", USER, "not the password"))
     result = _private_build(project, "prod", wrong)
@@ -204,7 +97,7 @@ def _assert_ends_with_the_login_hint(output: str, step: str) -> None:
 def test_build_with_the_secret_installs_it_and_keeps_the_password_out(
     private_project: Path, index: Index, target: str, tmp_path: Path
 ) -> None:
-    _fresh_lock(private_project)
+    fresh_lock(private_project)
     result = _private_build(private_project, target, index.netrc)
     assert result.returncode == 0, result.stderr[-4000:]
     image = f"{PREFIX}-{target}"
@@ -260,7 +153,7 @@ def test_compose_takes_the_netrc_that_NETRC_names(
     private_project: Path, index: Index, tmp_path: Path
 ) -> None:
     project = shutil.copytree(private_project, tmp_path / "project")
-    _fresh_lock(project)
+    fresh_lock(project)
     compose_file = project / "compose.yaml"
     config = yaml.safe_load(compose_file.read_text())
     config["services"]["app"]["build"]["network"] = "host"
@@ -295,9 +188,12 @@ def _on_host_network(project: Path) -> Path:
 
 
 def _assert_poetry_adds_it_and_stores_no_password(
-    container: DevContainer, project: Path, version: str, password: str
+    container: DevContainer, project: Path, private_version: str, password: str
 ) -> None:
-    for command in (["remove", PACKAGE], ["add", "--source", SOURCE, f"{PACKAGE}=={version}"]):
+    for command in (
+        ["remove", PACKAGE],
+        ["add", "--source", SOURCE, f"{PACKAGE}=={private_version}"],
+    ):
         result = container.exec("poetry", *command)
         assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     imported = container.exec("python", "-c", f"import {MODULE}")
@@ -316,12 +212,12 @@ def _assert_poetry_adds_it_and_stores_no_password(
 
 @pytest.mark.parametrize("given_as", ["netrc", "INDEX_NETRC"])
 def test_dev_container_uses_the_host_users_login(
-    private_project: Path, index: Index, version: str, given_as: str, tmp_path: Path
+    private_project: Path, index: Index, private_version: str, given_as: str, tmp_path: Path
 ) -> None:
     """The login in the host user's ~/.netrc, or in the INDEX_NETRC variable (as a
     Codespaces secret gives it) beside a ~/.netrc of the user's own, which survives."""
     project = _on_host_network(shutil.copytree(private_project, tmp_path / "project"))
-    _fresh_lock(project)
+    fresh_lock(project)
     home = tmp_path / "home"
     home.mkdir()
     login = index.netrc.read_text()
@@ -332,7 +228,9 @@ def test_dev_container_uses_the_host_users_login(
         (home / ".netrc").write_text(OWN_ENTRY)
         logins = {"INDEX_NETRC": login}
     with dev_container(project, HOME=str(home), **logins) as container:
-        _assert_poetry_adds_it_and_stores_no_password(container, project, version, index.canary)
+        _assert_poetry_adds_it_and_stores_no_password(
+            container, project, private_version, index.canary
+        )
         if given_as == "INDEX_NETRC":
             hosts = container.exec(
                 "python", "-c", "import netrc; print(sorted(netrc.netrc().hosts))"

@@ -3,6 +3,8 @@
 import json
 import time
 
+import pytest
+
 from tests.image.containers import (
     DEFAULT_PYTHON,
     PACKAGE,
@@ -20,6 +22,7 @@ from tests.image.containers import (
 )
 
 
+@pytest.mark.floor
 def test_serves_health_over_http(prod_server: Container) -> None:
     status, headers, body = http_get(prod_server.url("/health"))
     assert status == 200

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from tests.image.containers import PYTHON_IMAGE, ROOT, dockerfile_value
+from tests.image.containers import DEFAULT_IMAGE, ROOT, dockerfile_value
 
 # What a pin of each looks like, wherever someone might write one.
 PINS = {
@@ -17,7 +17,7 @@ PINS = {
     "devcontainers-cli": (r"@devcontainers/cli[\"']?[@:]\s*[\"']?(\d+\.\d+\.\d+)", "package.json"),
 }
 SOURCES = {
-    "python": re.search(r"python:(3\.\d+)", PYTHON_IMAGE).group(1),
+    "python": re.search(r"python:(3\.\d+)", DEFAULT_IMAGE).group(1),
     "poetry": dockerfile_value("POETRY_VERSION"),
     "uv": dockerfile_value("UV_VERSION"),
     "devcontainers-cli": json.loads((ROOT / "package.json").read_text())["devDependencies"][
