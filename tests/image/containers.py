@@ -238,7 +238,8 @@ def http_get(url: str, timeout: float = 5) -> tuple[int, dict[str, str], bytes]:
         with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 -- loopback URL
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read()
+        with error:
+            return error.code, dict(error.headers), error.read()
 
 
 def wait_until_serving(container: Container, path: str = "/health", seconds: float = 30) -> None:
