@@ -30,6 +30,9 @@ ARG POETRY_PYPI_MIRROR_URL=""
 FROM python:3.14-slim AS python-image
 
 FROM ${PYTHON_IMAGE:-python-image} AS base
+# Set (deploy/publish sets it from the commit), it makes every stage's bytecode record
+# source hashes instead of build times, so that two builds of a commit are identical.
+ARG SOURCE_DATE_EPOCH
 # - VIRTUAL_ENV, PATH: python3 and every console script resolve to the project venv.
 # - PYTHONUNBUFFERED: log lines reach `docker logs` as they are written.
 # - SSL_CERT_FILE, PIP_CERT, REQUESTS_CA_BUNDLE: uv, pip, Poetry and the app trust the
@@ -128,6 +131,7 @@ RUN --mount=type=secret,id=ca-bundle,target=/etc/ssl/certs/ca-certificates.crt \
 USER $DEV_USER
 
 FROM poetry AS wheel
+ARG POETRY_VENV
 ARG APP_TREE
 ARG POETRY_PYPI_MIRROR_URL
 ARG BUILD_ENV=/opt/build-env
@@ -145,13 +149,14 @@ RUN --mount=type=secret,id=ca-bundle,target=/etc/ssl/certs/ca-certificates.crt \
 COPY . ./
 # A wheel, not an editable install: prod has /opt/venv and nothing of /src. The
 # declared backend builds it through the PEP 517 hook that a front end such as
-# `uv build` calls, without a front end's start-up time. uv installs it for
-# /opt/venv's interpreter, which its console scripts then name, into a tree that
-# prod takes as a layer of its own.
+# `uv build` calls, without a front end's start-up time. /opt/venv's interpreter,
+# which its console scripts then name, installs it with `installer` from Poetry's
+# venv into a tree that prod takes as a layer of its own (uv would add a file of
+# cache times, which no two builds share).
 RUN "$BUILD_ENV/bin/python" -c 'import importlib, tomllib; importlib.import_module(tomllib.load(open("pyproject.toml", "rb"))["build-system"]["build-backend"]).build_wheel("/tmp/dist")' \
-    && uv pip install --quiet --no-deps --compile-bytecode --python "$VIRTUAL_ENV/bin/python" \
-        --prefix "$APP_TREE$VIRTUAL_ENV" /tmp/dist/*.whl \
-    && rm "$APP_TREE$VIRTUAL_ENV/.lock"
+    && PYTHONPATH=$("$POETRY_VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))') \
+        "$VIRTUAL_ENV/bin/python" -m installer --destdir "$APP_TREE" --compile-bytecode 0 \
+        /tmp/dist/*.whl
 
 # Same base as the build stage: the venv's interpreter links and compiled wheels
 # only hold on the Python they were built against.
@@ -169,13 +174,17 @@ EXPOSE $PORT
 HEALTHCHECK --interval=30s --timeout=3s --start-period=5s \
     CMD ["python3", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ['PORT'] + '/health', timeout=2)"]
 CMD ["gunicorn"]
-# The standard OCI labels: the publishing workflow sets these from the repository and
-# the commit; a local build says it is a development build of unknown origin.
+# The standard OCI labels: deploy/publish sets these from the repository, the commit
+# and the base image; a local build says it is a development build of unknown origin.
 ARG IMAGE_SOURCE=unknown
 ARG IMAGE_REVISION=unknown
 ARG IMAGE_VERSION=dev
 ARG IMAGE_CREATED=unknown
+ARG IMAGE_BASE_NAME=unknown
+ARG IMAGE_BASE_DIGEST=unknown
 LABEL org.opencontainers.image.source=$IMAGE_SOURCE \
       org.opencontainers.image.revision=$IMAGE_REVISION \
       org.opencontainers.image.version=$IMAGE_VERSION \
-      org.opencontainers.image.created=$IMAGE_CREATED
+      org.opencontainers.image.created=$IMAGE_CREATED \
+      org.opencontainers.image.base.name=$IMAGE_BASE_NAME \
+      org.opencontainers.image.base.digest=$IMAGE_BASE_DIGEST

@@ -221,6 +221,18 @@ class Container:
         return json.loads(docker("inspect", self.id).stdout)[0]
 
 
+class PodmanContainer(Container):
+    def port(self, inside: int = 8000) -> int:
+        published = podman("port", self.id, f"{inside}/tcp").stdout.split()[0]
+        return int(published.rsplit(":", 1)[1])
+
+    def logs(self) -> subprocess.CompletedProcess[str]:
+        return podman("logs", self.id)
+
+    def inspect(self) -> dict:
+        return json.loads(podman("inspect", self.id).stdout)[0]
+
+
 @contextmanager
 def running(image: str, *docker_args: str, command: Sequence[str] = ()) -> Iterator[Container]:
     """A detached container with port 8000 published on a free loopback port."""

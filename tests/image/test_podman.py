@@ -19,7 +19,7 @@ from tests.image.containers import (
     PYTHON_IMAGE,
     ROOT,
     Compose,
-    Container,
+    PodmanContainer,
     added_layer_files,
     assert_serves_and_reloads_an_edit,
     dev_container,
@@ -67,7 +67,7 @@ def prod_image() -> str:
 
 
 @pytest.fixture
-def locked_down(prod_image: str) -> Iterator[Container]:
+def locked_down(prod_image: str) -> Iterator[PodmanContainer]:
     """prod as an arbitrary UID, read-only, without capabilities, on a loopback port."""
     cid = podman(
         "run", "--detach", "--user", "4321:0", "--read-only", "--cap-drop", "all",
@@ -77,15 +77,6 @@ def locked_down(prod_image: str) -> Iterator[Container]:
         yield PodmanContainer(cid)
     finally:
         podman("rm", "--force", cid, check=False)
-
-
-class PodmanContainer(Container):
-    def port(self, inside: int = 8000) -> int:
-        published = podman("port", self.id, f"{inside}/tcp").stdout.split()[0]
-        return int(published.rsplit(":", 1)[1])
-
-    def logs(self):
-        return podman("logs", self.id)
 
 
 def test_prod_keeps_its_healthcheck(prod_image: str) -> None:
