@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from subprocess import CompletedProcess
 
 import pytest
 from packaging.specifiers import SpecifierSet
@@ -182,7 +181,10 @@ def image_config(image: str) -> dict:
 
 
 def added_layer_files(
-    image: str, base: str, into: Path, engine: Callable[..., CompletedProcess] = docker
+    image: str,
+    base: str,
+    into: Path,
+    engine: Callable[..., subprocess.CompletedProcess[str]] = docker,
 ) -> list[bytes]:
     """The content of every file in the layers that image added on top of base."""
     base_layers = len(json.loads(engine("image", "inspect", base).stdout)[0]["RootFS"]["Layers"])
