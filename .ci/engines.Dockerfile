@@ -13,7 +13,7 @@ ENV PIP_CERT=$SSL_CERT_FILE \
 RUN apt-get update -qq \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
         docker.io docker-cli docker-buildx docker-compose containerd runc \
-        podman buildah passt fuse-overlayfs uidmap nftables aardvark-dns podman-compose \
+        podman buildah passt fuse-overlayfs uidmap nftables aardvark-dns podman-compose rootlesskit \
         docker-registry apache2-utils skopeo \
         nodejs npm python3 python3-venv git openssl iproute2 procps iptables >/dev/null \
     && rm -rf /var/lib/apt/lists/*

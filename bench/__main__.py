@@ -14,18 +14,10 @@ import tomllib
 from collections import defaultdict
 from pathlib import Path
 
-from tests.image.containers import (
-    HOST_NETRC,
-    HOST_USER,
-    PACKAGE,
-    PYTHON_IMAGE,
-    build,
-    copy_project,
-    docker,
-    dockerfile_value,
-    free_loopback_port,
-    http_get,
-)
+from tests.helpers.engine import build, docker
+from tests.helpers.http import free_loopback_port, http_get
+from tests.helpers.project import PACKAGE, PYTHON_IMAGE, copy_project, dockerfile_value
+from tests.helpers.users import HOST_NETRC, HOST_USER
 
 BASE = PYTHON_IMAGE
 IMAGES = ("template", "naive", "uv-style")
@@ -150,8 +142,9 @@ def start(image: str, port: int, *args: str, command: tuple[str, ...] = ()) -> t
     raise RuntimeError(f"{image} gave no 200 on /health within {READY_MAX_S} s")
 
 
-def throughput(setting: str, command: tuple[str, ...] = ()) -> None:
-    """wrk on /health, the container on the host network: Docker's proxy would cap req/s."""
+def throughput(setting: str, command: tuple[str, ...] = (), gunicorn_args: str = "") -> None:
+    """wrk on /health, the container on the host network: Docker's proxy would cap req/s.
+    gunicorn_args go to gunicorn after the template's settings."""
     deadline = time.monotonic() + TIME_WAIT_MAX_S
     while len(subprocess.check_output(["ss", "-tan", "state", "time-wait"]).splitlines()) > 2000:
         if time.monotonic() > deadline:
@@ -161,7 +154,7 @@ def throughput(setting: str, command: tuple[str, ...] = ()) -> None:
     port = free_loopback_port()
     cid = start(
         "template", port, "--network", "host", "--env", f"PORT={port}",
-        "--env", f"GUNICORN_CMD_ARGS=--bind 127.0.0.1:{port}", command=command,
+        "--env", f"GUNICORN_CMD_ARGS=--bind 127.0.0.1:{port} {gunicorn_args}", command=command,
     )[0]  # fmt: skip
     wrk = [*WRK, f"http://127.0.0.1:{port}/health"]
     out = subprocess.run(wrk, capture_output=True, text=True, timeout=60, check=True).stdout
@@ -193,6 +186,8 @@ ROWS = [  # label, metric, digits, unit
     ("req/s, the template's gunicorn settings", "rps_settings", 0, ""),
     ("req/s, gunicorn's own defaults", "rps_defaults", 0, ""),
     ("... ratio, template's settings / gunicorn's defaults", "rps_ratio", 2, "x"),
+    ("req/s, the template's settings with the access log on", "rps_access_log", 0, ""),
+    ("... ratio, access log on / the template's settings", "access_log_ratio", 2, "x"),
     ("p99 latency, the template's gunicorn settings", "p99_settings", 2, " ms"),
     ("p99 latency, gunicorn's own defaults", "p99_defaults", 2, " ms"),
     ("dev container cold build (`--target dev --no-cache`)", "dev_s", 1, " s"),
@@ -218,6 +213,9 @@ def row(*cells: str) -> str:
 def report(machine: str, dev_baseline: float) -> str:
     t, uv = RESULTS["template"], RESULTS["uv-style"]
     t["rps_ratio"] = [s / d for s, d in zip(t["rps_settings"], t["rps_defaults"], strict=True)]
+    t["access_log_ratio"] = [
+        a / s for a, s in zip(t["rps_access_log"], t["rps_settings"], strict=True)
+    ]
     m = {metric: statistics.median(values) for metric, values in t.items()}
     lines = [machine, "", row("", *IMAGES, "template / uv-style"), row(*["---"] * 5)]
     for label, metric, digits, unit in ROWS:
@@ -267,6 +265,7 @@ def main() -> None:
                 builds(copy, "naive", repeat)
                 throughput("defaults", GUNICORN_DEFAULTS)
                 builds(copy, "uv-style", repeat)
+                throughput("access_log", gunicorn_args="--access-logfile -")
                 RESULTS["template"]["dev_s"].append(timed_build(copy, "dev", "--no-cache")[0])
                 log(f"dev: cold build {RESULTS['template']['dev_s'][-1]:.1f} s")
                 for image in IMAGES:

@@ -1,3 +1,4 @@
+import os
 import shutil
 import subprocess
 import tempfile
@@ -7,15 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.image.containers import (
-    Compose,
-    Container,
-    built,
-    copy_project,
-    free_loopback_port,
-    running,
-    wait_until_serving,
-)
+from tests.helpers.engine import Compose, Container, built, docker, running, wait_until_serving
+from tests.helpers.http import free_loopback_port
+from tests.helpers.project import PYTHON_IMAGE, copy_project
+from tests.helpers.registry import Registry, serving_registry
 from tests.image.private_index import (  # noqa: F401 -- fixtures the test modules share
     index,
     private_project,
@@ -80,3 +76,29 @@ def compose(project_copy: Path) -> Iterator[Compose]:
             "--profile", "*",
             "down", "--volumes", "--remove-orphans", "--rmi", "local", "--timeout", "1",
         )  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def registry() -> Iterator[Registry]:
+    """A registry on 127.0.0.1 with a login, which the engine holds."""
+    folder = Path(tempfile.mkdtemp(prefix="registry-"))
+    with serving_registry(folder) as found:
+        yield found
+    shutil.rmtree(folder)
+
+
+@pytest.fixture(scope="session")
+def base(registry: Registry) -> str:
+    """The base image as a two-platform index in the registry, as the official one is."""
+    arm64 = os.environ.get("ARM64_PYTHON_IMAGE", PYTHON_IMAGE)
+    name = f"{registry.host}/python:base"
+    parts = []
+    for platform, image in (("amd64", PYTHON_IMAGE), ("arm64", arm64)):
+        part = f"{name}-{platform}"
+        docker("tag", image, part)
+        pushed = registry.run("docker", "push", "--quiet", part)
+        assert pushed.returncode == 0, pushed.stderr
+        parts.append(part)
+    made = registry.run("docker", "buildx", "imagetools", "create", "--tag", name, *parts)
+    assert made.returncode == 0, made.stderr
+    return name

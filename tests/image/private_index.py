@@ -13,15 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.image.containers import (
-    copy_project,
-    free_loopback_port,
-    host_tool,
-    http_get,
-    in_dev_image,
-    netrc_line,
-    openssl,
-)
+from tests.helpers.engine import in_dev_image
+from tests.helpers.http import free_loopback_port, http_get
+from tests.helpers.project import copy_project, host_tool
+from tests.helpers.users import netrc_line, openssl
 
 SOURCE = "acme"
 PACKAGE = "acme-greeting"

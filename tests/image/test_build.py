@@ -1,6 +1,5 @@
 """How the Dockerfile builds: a stale lock, the dependency cache, the build context."""
 
-import os
 import re
 import tomllib
 import uuid
@@ -8,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.image.containers import DOCKERFILE, PACKAGE, PYTHON_IMAGE, ROOT, build, docker
+from tests.helpers.engine import build, docker
+from tests.helpers.project import DOCKERFILE, PACKAGE, PYTHON_IMAGE, ROOT
 
 CACHE_TARGETS = set(re.findall(r"--mount=type=cache,target=(\S+)", DOCKERFILE))
 
@@ -83,16 +83,6 @@ def test_dockerfile_check_finds_nothing() -> None:
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-4000:]
     assert "no warnings found" in output, output[-4000:]
-
-
-def test_no_mirror_or_login_is_written_into_the_project() -> None:
-    """The mirror that this environment's builds use stays out of pyproject.toml and
-    poetry.lock, and no index URL there carries a login (a team's own sources may)."""
-    mirror = os.environ.get("POETRY_PYPI_MIRROR_URL", "").rstrip("/")
-    for name in ("pyproject.toml", "poetry.lock"):
-        text = (ROOT / name).read_text()
-        assert not mirror or mirror not in text, f"{name} names the PyPI mirror"
-        assert not re.search(r"://[^/\s\"']+@", text), f"{name} has a URL with a login"
 
 
 def test_app_only_change_reuses_the_dependency_layer(prod_image: str, project_copy: Path) -> None:

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 from pip._internal.models.index import PyPI
 
-from tests.image.containers import PYTHON_IMAGE, added_layer_files, build, docker, openssl
+from tests.helpers.engine import added_layer_files, build, docker
+from tests.helpers.project import PYTHON_IMAGE
+from tests.helpers.users import openssl
 
 HOST_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 PREFIX = "minimal-py-poetry-test:ca"

@@ -9,14 +9,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from tests.image.containers import (
-    HOST_USER,
-    ROOT,
-    built,
-    copy_project,
-    dev_container,
-    docker,
-)
+from tests.helpers.engine import built, dev_container, docker
+from tests.helpers.project import ROOT, copy_project
+from tests.helpers.users import HOST_USER
 
 GIT_USER = ["-c", "user.name=Test", "-c", "user.email=test@example.com"]
 

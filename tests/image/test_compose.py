@@ -3,7 +3,8 @@
 import json
 from pathlib import Path
 
-from tests.image.containers import PACKAGE, Compose, assert_serves_and_reloads_an_edit
+from tests.helpers.engine import Compose, assert_serves_and_reloads_an_edit
+from tests.helpers.project import PACKAGE
 
 
 def test_up_serves_and_reloads_an_edit(compose: Compose, project_copy: Path) -> None:

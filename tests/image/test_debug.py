@@ -9,7 +9,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tests.image.containers import HOST_USER, PACKAGE, ROOT, Compose, Container, http_get, running
+from tests.helpers.engine import Compose, Container, running
+from tests.helpers.http import http_get
+from tests.helpers.project import PACKAGE, ROOT
+from tests.helpers.users import HOST_USER
 from tests.image.dap import DapClient
 
 CONFIGURATIONS = {

@@ -1,6 +1,6 @@
 """The dev image: the tools a developer expects, and a venv the workspace mount leaves alone."""
 
-from tests.image.containers import app_tests, docker
+from tests.helpers.engine import app_tests, docker
 
 
 def test_has_poetry_pytest_debugpy_and_git(dev_image: str) -> None:

@@ -1,51 +1,13 @@
-"""The dev container as the Dev Containers CLI reads and opens it. On Linux the container
-user takes the host user's UID; `poetry add` then works and leaves host-owned files."""
+"""The dev container as the Dev Containers CLI opens it. On Linux the container user
+takes the host user's UID; `poetry add` then works and leaves host-owned files."""
 
-import json
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.image.containers import (
-    DEVCONTAINER,
-    ROOT,
-    DevContainer,
-    dev_container,
-    dockerfile_value,
-)
-
-
-def _read_configuration() -> dict:
-    if not DEVCONTAINER.exists():
-        pytest.fail(f"{DEVCONTAINER} not found: run `npm ci` in {ROOT} (tests/run does)")
-    result = subprocess.run(
-        [str(DEVCONTAINER), "read-configuration", "--workspace-folder", str(ROOT)],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-4000:]
-    return json.loads(result.stdout)
-
-
-def test_configuration_builds_dev_and_sets_up_vscode() -> None:
-    found = _read_configuration()
-    config, workspace = found["configuration"], found["workspace"]
-    assert config["build"]["target"] == "dev"
-    assert config["remoteUser"] not in ("root", "")
-    assert "features" not in config, "Dev Container Features need a registry"
-    venv = dockerfile_value("VIRTUAL_ENV")
-    assert not workspace["workspaceFolder"].startswith(venv)
-    vscode = config["customizations"]["vscode"]
-    assert vscode["settings"]["python.defaultInterpreterPath"] == f"{venv}/bin/python"
-    assert vscode["settings"]["python.testing.pytestEnabled"] is True
-    assert {"ms-python.python", "ms-python.debugpy", "charliermarsh.ruff"} <= set(
-        vscode["extensions"]
-    )
-    # The app's port and debugpy's; a team may forward more.
-    assert {8000, 5678} <= set(config["forwardPorts"])
-    assert all(config["portsAttributes"][str(port)]["label"] for port in (8000, 5678))
+from tests.helpers.engine import DevContainer, dev_container
 
 
 @pytest.fixture

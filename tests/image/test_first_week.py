@@ -8,18 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.image.containers import (
-    PACKAGE,
-    ROOT,
+from tests.helpers.engine import (
     built,
-    copy_project,
     dev_container,
     docker,
-    free_loopback_port,
     in_dev_image,
     running,
     wait_until_serving,
 )
+from tests.helpers.http import free_loopback_port
+from tests.helpers.project import PACKAGE, ROOT, copy_project
 
 NEW_NAME = "acme_web"
 # How a file names the import package, each with the name as its second group:

@@ -4,15 +4,8 @@ import json
 
 import pytest
 
-from tests.image.containers import (
-    Container,
-    body_of,
-    raw_http,
-    running,
-    status_of,
-    wait_for_workers,
-    wait_until_serving,
-)
+from tests.helpers.engine import Container, running, wait_for_workers, wait_until_serving
+from tests.helpers.http import body_of, raw_http, status_of
 
 OVERSIZED_HEADER = b"GET /health HTTP/1.1\r\nHost: t\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n"
 MANY_HEADERS = b"GET /health HTTP/1.1\r\nHost: t\r\n" + b"X-H: 1\r\n" * 200 + b"\r\n"

@@ -9,19 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.image.containers import (
-    PYTHON_IMAGE,
+from tests.helpers.engine import (
     Container,
     app_tests,
     built,
     docker,
-    http_get,
     run_python,
     running,
     structure_test,
-    supported_pythons,
     wait_until_serving,
 )
+from tests.helpers.http import http_get
+from tests.helpers.project import PYTHON_IMAGE, supported_pythons
 
 ARM64 = ("--platform", "linux/arm64")
 # The default image's arm64 variant; CI, which has no registry, names a local stand-in.

@@ -14,21 +14,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.image.containers import (
-    PACKAGE,
-    PYTHON_IMAGE,
-    ROOT,
+from tests.helpers.engine import (
     Compose,
-    PodmanContainer,
+    Container,
     added_layer_files,
     assert_serves_and_reloads_an_edit,
     dev_container,
-    free_loopback_port,
-    http_get,
-    netrc_line,
     podman,
     wait_until_serving,
 )
+from tests.helpers.http import free_loopback_port, http_get
+from tests.helpers.project import PACKAGE, PYTHON_IMAGE, ROOT
+from tests.helpers.users import netrc_line
 from tests.image.private_index import MODULE, USER, Index, fresh_lock
 
 pytestmark = pytest.mark.podman
@@ -67,14 +64,14 @@ def prod_image() -> str:
 
 
 @pytest.fixture
-def locked_down(prod_image: str) -> Iterator[PodmanContainer]:
+def locked_down(prod_image: str) -> Iterator[Container]:
     """prod as an arbitrary UID, read-only, without capabilities, on a loopback port."""
     cid = podman(
         "run", "--detach", "--user", "4321:0", "--read-only", "--cap-drop", "all",
         "--publish", "127.0.0.1::8000", prod_image,
     ).stdout.strip()  # fmt: skip
     try:
-        yield PodmanContainer(cid)
+        yield Container(cid, engine="podman")
     finally:
         podman("rm", "--force", cid, check=False)
 
@@ -87,7 +84,7 @@ def test_prod_keeps_its_healthcheck(prod_image: str) -> None:
 
 
 def test_prod_serves_locked_down_is_healthy_and_stops_cleanly(
-    locked_down: PodmanContainer,
+    locked_down: Container,
 ) -> None:
     wait_until_serving(locked_down)
     status, _, body = http_get(locked_down.url("/health"))

@@ -14,20 +14,17 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.image.containers import (
+from tests.helpers.engine import (
     DOCKER_ENV,
-    HOST_USER,
-    PYTHON_IMAGE,
-    ROOT,
     DevContainer,
     added_layer_files,
     build,
     dev_container,
     docker,
-    dockerfile_value,
-    netrc_line,
     step_output,
 )
+from tests.helpers.project import PYTHON_IMAGE, ROOT, dockerfile_value
+from tests.helpers.users import HOST_USER, netrc_line
 from tests.image.private_index import MODULE, PACKAGE, SOURCE, USER, Index, fresh_lock
 
 PREFIX = "minimal-py-poetry-test:private"

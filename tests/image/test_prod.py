@@ -1,25 +1,23 @@
 """The prod image, checked from outside: what it serves, holds and runs as."""
 
 import json
-import time
 
 import pytest
 
-from tests.image.containers import (
-    DEFAULT_PYTHON,
-    PACKAGE,
-    PYTHON_IMAGE,
+from tests.helpers.engine import (
     Container,
     build,
     built,
     docker,
-    http_get,
     image_config,
     run_python,
     running,
     wait_for_workers,
     wait_until_serving,
 )
+from tests.helpers.http import http_get
+from tests.helpers.project import DEFAULT_PYTHON, PACKAGE, PYTHON_IMAGE
+from tests.helpers.waiting import wait_until
 
 
 @pytest.mark.floor
@@ -108,12 +106,10 @@ def test_gunicorn_config_is_valid(prod_image: str) -> None:
 def test_healthcheck_reports_healthy(prod_image: str) -> None:
     assert image_config(prod_image)["Healthcheck"]["Test"][0] == "CMD"
     with running(prod_image, "--health-interval=1s") as container:
-        status = ""
-        for _ in range(60):
-            status = container.inspect()["State"]["Health"]["Status"]
-            if status != "starting":
-                break
-            time.sleep(0.5)
+        status = wait_until(
+            lambda: container.inspect()["State"]["Health"]["Status"],
+            lambda status: status != "starting", "the health check's first result",
+        )  # fmt: skip
         assert status == "healthy"
 
 
@@ -138,13 +134,10 @@ def test_plain_build_gives_the_prod_image(prod_image: str) -> None:
 
 
 def _workers_started(prod_image: str, expected: int, *docker_args: str) -> int:
-    """How many workers booted, once the expected number have and a moment has passed
-    for any more to show."""
+    """How many workers gunicorn started, once the expected number have booted."""
     with running(prod_image, *docker_args) as container:
         wait_until_serving(container)
-        wait_for_workers(container, expected)
-        time.sleep(1)
-        return container.logs().stdout.count("Booting worker")
+        return wait_for_workers(container, expected)
 
 
 def test_worker_count_follows_the_cpu_limit(prod_image: str) -> None:

@@ -6,12 +6,9 @@ import threading
 import time
 from collections import Counter
 
-from tests.image.containers import (
-    Container,
-    docker,
-    read_until_closed,
-    status_of,
-)
+from tests.helpers.engine import Container, docker
+from tests.helpers.http import read_until_closed, status_of
+from tests.helpers.waiting import wait_until
 
 CLIENTS = 8
 MAX_REQUESTS_PER_CLIENT = 3000
@@ -69,7 +66,11 @@ def test_sigterm_under_load_finishes_begun_requests(prod_server: Container) -> N
 
     stopper = threading.Thread(target=docker, args=("stop", "--time", "30", prod_server.id))
     stopper.start()
-    time.sleep(0.5)  # SIGTERM is on its way while the slow body is still unsent
+    # The rest of the slow body goes once gunicorn has the signal.
+    wait_until(
+        lambda: prod_server.logs().stdout, lambda logs: "Handling signal: term" in logs,
+        "gunicorn to log SIGTERM",
+    )  # fmt: skip
     slow.sendall(SLOW_BODY[1000:])
     slow_response = read_until_closed(slow)
     slow.close()

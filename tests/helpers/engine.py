@@ -1,17 +1,12 @@
-"""Thin helpers over the docker CLI for the image tests."""
+"""The engines and what runs on them: docker and podman calls, builds, containers,
+dev containers opened by the Dev Containers CLI, and compose projects."""
 
 import json
 import os
 import re
 import shutil
-import socket
 import subprocess
-import sys
 import tarfile
-import time
-import tomllib
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -19,44 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from packaging.specifiers import SpecifierSet
 
-ROOT = Path(__file__).resolve().parents[2]
-DOCKERFILE = (ROOT / "Dockerfile").read_text()
-# The official image the Dockerfile builds on, and its Python version.
-DEFAULT_IMAGE = re.search(r"^FROM (python:\S+)", DOCKERFILE, re.MULTILINE).group(1)
-DEFAULT_PYTHON = re.search(r"python:(3\.\d+)", DEFAULT_IMAGE).group(1)
-# The image the builds here take as their base: PYTHON_IMAGE, as for the dev container
-# and compose, or else the default.
-PYTHON_IMAGE = os.environ.get("PYTHON_IMAGE") or DEFAULT_IMAGE
-PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
-REQUIRES_PYTHON = SpecifierSet(PYPROJECT["project"]["requires-python"])
-# The app's import package, as pyproject.toml declares it: a team renames it.
-PACKAGE = PYPROJECT["tool"]["poetry"]["packages"][0]["include"]
-# Tools from the lock's host group, installed beside this interpreter by tests/run.
-HOST_TOOLS = Path(sys.executable).parent
+from tests.helpers.http import http_get
+from tests.helpers.project import ROOT, host_tool
+from tests.helpers.users import HOST_NETRC, HOST_USER
+from tests.helpers.waiting import wait_until
+
 DEVCONTAINER = ROOT / "node_modules" / ".bin" / "devcontainer"
-# The host user's package index logins, which builds take as their `netrc` secret, as
-# the dev container's do (.devcontainer/credentials).
-HOST_NETRC = Path(os.environ.get("NETRC", Path.home() / ".netrc"))
-# Containers that write into a host folder run as the host user, so the files stay theirs.
-HOST_USER = f"{os.getuid()}:{os.getgid()}"
 # The Dockerfile needs BuildKit (cache mounts); clients that default to it ignore this.
 DOCKER_ENV = {**os.environ, "DOCKER_BUILDKIT": "1"}
-
-
-def supported_pythons() -> list[str]:
-    """Every Python version requires-python admits, up to the default image's: "3.11", ..."""
-    default_minor = int(DEFAULT_PYTHON.split(".")[1])
-    versions = [f"3.{minor}" for minor in range(default_minor + 1)]
-    return [version for version in versions if REQUIRES_PYTHON.contains(version)]
-
-
-def dockerfile_value(name: str) -> str:
-    """The value the Dockerfile gives a build argument or environment variable."""
-    match = re.search(rf"^(?:ARG|ENV) {name}=(\S*)", DOCKERFILE, re.MULTILINE)
-    assert match, f"the Dockerfile sets no {name}"
-    return match.group(1)
 
 
 def docker(
@@ -72,6 +38,11 @@ def podman(
     if shutil.which("podman") is None:
         pytest.fail("podman not found: install Podman 5 (Debian and Fedora: package podman)")
     return _engine("podman", *args, check=check, timeout=timeout)
+
+
+def engine_cli(engine: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """docker or podman, by the engine's command name."""
+    return (podman if engine == "podman" else docker)(*args, check=check)
 
 
 def _engine(
@@ -108,34 +79,6 @@ def built(tag: str, *args: str, context: Path = ROOT, netrc: Path | None = HOST_
     return tag
 
 
-def host_tool(name: str) -> str:
-    path = HOST_TOOLS / name
-    if not path.exists():
-        pytest.fail(
-            f"{name} not found beside {sys.executable}: tests/run installs it from poetry.lock"
-        )
-    return str(path)
-
-
-def openssl(*args: str, stdin: str | None = None) -> str:
-    """What the host's openssl prints for args, given stdin."""
-    if shutil.which("openssl") is None:
-        pytest.fail("openssl not found: install it (Debian and Ubuntu: apt-get install openssl)")
-    return subprocess.run(
-        ["openssl", *args], input=stdin, capture_output=True, text=True, check=True
-    ).stdout
-
-
-def netrc_word(word: str) -> str:
-    """A netrc word that may hold any printable character: in double quotes, with a
-    backslash before each quote and backslash, as pip, uv and Poetry read it."""
-    return '"' + word.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def netrc_line(host: str, login: str, password: str) -> str:
-    return f"machine {host} login {netrc_word(login)} password {netrc_word(password)}\n"
-
-
 def step_output(build_output: str, step: str) -> list[str]:
     """What the build step whose line matches step printed, line by line (plain progress)."""
     number = re.search(rf"^#(\d+) \[.*{step}", build_output, re.M)
@@ -147,7 +90,7 @@ def structure_test(image: str, config: str, *args: str) -> subprocess.CompletedP
     """container-structure-test with a config file from tests/image."""
     return subprocess.run(
         [host_tool("container-structure-test"), "test", "--image", image, *args,
-         "--config", str(Path(__file__).parent / config)],
+         "--config", str(ROOT / "tests" / "image" / config)],
         capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
 
@@ -207,32 +150,29 @@ def run_python(image: str, code: str) -> str:
 @dataclass
 class Container:
     id: str
+    # The engine's command: docker, or podman (rootless, as the user running the tests).
+    engine: str = "docker"
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return engine_cli(self.engine, *args, check=check)
 
     def port(self, inside: int = 8000) -> int:
         """The loopback port that publishes the container's port `inside`."""
-        published = docker("port", self.id, f"{inside}/tcp").stdout.split()[0]
+        published = self.cli("port", self.id, f"{inside}/tcp").stdout.split()[0]
         return int(published.rsplit(":", 1)[1])
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port()}{path}"
 
     def logs(self) -> subprocess.CompletedProcess[str]:
-        return docker("logs", self.id)
+        return self.cli("logs", self.id)
 
     def inspect(self) -> dict:
-        return json.loads(docker("inspect", self.id).stdout)[0]
+        return json.loads(self.cli("inspect", self.id).stdout)[0]
 
-
-class PodmanContainer(Container):
-    def port(self, inside: int = 8000) -> int:
-        published = podman("port", self.id, f"{inside}/tcp").stdout.split()[0]
-        return int(published.rsplit(":", 1)[1])
-
-    def logs(self) -> subprocess.CompletedProcess[str]:
-        return podman("logs", self.id)
-
-    def inspect(self) -> dict:
-        return json.loads(podman("inspect", self.id).stdout)[0]
+    def exec(self, *command: str, user: str | None = None) -> subprocess.CompletedProcess[str]:
+        """command in the container, as user if given; a failure is returned, not raised."""
+        return self.cli("exec", *(["--user", user] if user else []), self.id, *command, check=False)
 
 
 @contextmanager
@@ -247,72 +187,36 @@ def running(image: str, *docker_args: str, command: Sequence[str] = ()) -> Itera
         docker("rm", "--force", cid, check=False)
 
 
-def http_get(url: str, timeout: float = 5) -> tuple[int, dict[str, str], bytes]:
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 -- loopback URL
-            return response.status, dict(response.headers), response.read()
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code, dict(error.headers), error.read()
-
-
 def wait_until_serving(container: Container, path: str = "/health", seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            if http_get(container.url(path), timeout=1)[0] == 200:
-                return
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no 200 on {path} within {seconds} s:\n{container.logs().stdout}")
-        time.sleep(0.1)
+    try:
+        wait_until(
+            lambda: http_get(container.url(path), timeout=1)[0], lambda status: status == 200,
+            f"a 200 on {path}", seconds,
+        )  # fmt: skip
+    except AssertionError as error:
+        raise AssertionError(f"{error}\nlogs:\n{container.logs().stdout[-3000:]}") from None
 
 
-def wait_for_workers(container: Container, count: int, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while container.logs().stdout.count("Booting worker") < count:
-        if time.monotonic() > deadline:
-            raise AssertionError(
-                f"{count} workers not booted in {seconds} s:\n{container.logs().stdout}"
-            )
-        time.sleep(0.1)
+def wait_for_workers(container: Container, count: int, seconds: float = 30) -> int:
+    """Once count workers have booted, how many gunicorn's master has forked: it forks
+    them all in one loop before any boots, so a worker too many is already there."""
+    wait_until(
+        lambda: container.logs().stdout, lambda logs: logs.count("Booting worker") >= count,
+        f"{count} workers to boot", seconds,
+    )  # fmt: skip
+    children = container.exec("cat", "/proc/1/task/1/children").stdout
+    return len(children.split())
 
 
-def raw_http(port: int, payload: bytes, timeout: float = 5) -> bytes:
-    """Send bytes to 127.0.0.1:port as they are; return all that comes back until close."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as conn:
-        conn.sendall(payload)
-        conn.shutdown(socket.SHUT_WR)
-        return read_until_closed(conn)
-
-
-def read_until_closed(conn: socket.socket) -> bytes:
-    chunks = []
-    while chunk := conn.recv(65536):
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def status_of(response: bytes) -> int:
-    return int(response.split(b" ", 2)[1])
-
-
-def body_of(response: bytes) -> bytes:
-    return response.split(b"\r\n\r\n", 1)[1]
-
-
-def copy_project(into: Path) -> Path:
-    """The project's files (committed or not, but not ignored) copied into a folder."""
-    files = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
-    ).stdout.split()  # fmt: skip
-    for name in files:
-        if (ROOT / name).is_file():
-            (into / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, into / name)
-    return into
+def set_cache_from(project: Path, name: str | None) -> None:
+    """Names name as build.cacheFrom in project's devcontainer.json, as README tells a
+    team to; None leaves no cache to read."""
+    path = project / ".devcontainer" / "devcontainer.json"
+    config = json.loads(path.read_text())
+    config["build"].pop("cacheFrom", None)
+    if name:
+        config["build"]["cacheFrom"] = name
+    path.write_text(json.dumps(config, indent=2))
 
 
 @dataclass
@@ -344,7 +248,7 @@ class DevContainer:
         return self.cli("exec", *args)
 
     def engine_cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return (podman if self.engine == "podman" else docker)(*args, check=check)
+        return engine_cli(self.engine, *args, check=check)
 
     @property
     def id(self) -> str:
@@ -368,12 +272,6 @@ def dev_container(folder: Path, engine: str = "docker", **env: str) -> Iterator[
         ps = container.engine_cli("ps", "--all", "--quiet", "--filter", f"label={container.label}")
         if ps.stdout.split():
             container.engine_cli("rm", "--force", *ps.stdout.split())
-
-
-def free_loopback_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass
@@ -408,26 +306,19 @@ def assert_serves_and_reloads_an_edit(compose: Compose, views: Path) -> str:
     up = compose.run("up", "--detach", "--build", "app")
     assert up.returncode == 0, up.stdout[-2000:] + up.stderr[-4000:]
     container = compose.run("ps", "--quiet", "app").stdout.strip()
-    _wait_for_index(compose.app_port, lambda body: body["service"] == "minimal-py-poetry")
+    _wait_for_index(compose.app_port, lambda body: body.get("service") == "minimal-py-poetry")
     views.write_text(
         views.read_text().replace('"service": "minimal-py-poetry"', '"service": "edited"')
     )
-    _wait_for_index(compose.app_port, lambda body: body["service"] == "edited")
+    _wait_for_index(compose.app_port, lambda body: body.get("service") == "edited")
     return container
 
 
 def _wait_for_index(port: int, predicate: Callable[[dict], bool], seconds: float = 60) -> dict:
     """What GET / on the port answers, once predicate holds for it."""
-    deadline = time.monotonic() + seconds
-    last: dict = {}
-    while time.monotonic() < deadline:
-        try:
-            status, _, body = http_get(f"http://127.0.0.1:{port}/", timeout=2)
-            if status == 200:
-                last = json.loads(body)
-                if predicate(last):
-                    return last
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"condition not met within {seconds} s; last answer: {last}")
+
+    def index() -> dict:
+        status, _, body = http_get(f"http://127.0.0.1:{port}/", timeout=2)
+        return json.loads(body) if status == 200 else {"status": status}
+
+    return wait_until(index, predicate, "GET / to answer as expected", seconds)

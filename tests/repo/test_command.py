@@ -5,18 +5,20 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from tests.image.containers import ROOT
+from tests.helpers.project import ROOT
 
 
-def _run_with_only(tmp_path: Path, *tools: str) -> subprocess.CompletedProcess[str]:
-    """Run tests/run with a PATH that holds only the named tools."""
+def _run_with_only(
+    tmp_path: Path, *tools: str, args: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
+    """Run tests/run with args and a PATH that holds only the named tools."""
     for tool in ("dirname", "id", *tools):
         found = shutil.which(tool)
         assert found, f"{tool} not found on this host"
         (tmp_path / tool).symlink_to(found)
     env = {**os.environ, "PATH": str(tmp_path)}
     return subprocess.run(
-        ["/bin/bash", str(ROOT / "tests" / "run")],
+        ["/bin/bash", str(ROOT / "tests" / "run"), *args],
         capture_output=True, text=True, env=env, timeout=60, check=False,
     )  # fmt: skip
 
@@ -28,6 +30,6 @@ def test_says_to_install_docker_when_it_is_missing(tmp_path: Path) -> None:
 
 
 def test_says_to_install_node_when_npm_is_missing(tmp_path: Path) -> None:
-    result = _run_with_only(tmp_path, "docker")
+    result = _run_with_only(tmp_path, args=("--fast",))
     assert result.returncode != 0
     assert "npm not found: install Node.js" in result.stderr

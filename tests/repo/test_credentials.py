@@ -7,7 +7,8 @@ import os
 import subprocess
 from pathlib import Path
 
-from tests.image.containers import ROOT, netrc_line, netrc_word
+from tests.helpers.project import ROOT
+from tests.helpers.users import netrc_line, netrc_word
 
 SCRIPT = ROOT / ".devcontainer" / "credentials"
 # Every printable character that is not a letter or digit, a space among them.

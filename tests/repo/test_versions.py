@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from tests.image.containers import DEFAULT_IMAGE, ROOT, dockerfile_value
+from tests.helpers.project import DEFAULT_IMAGE, ROOT, dockerfile_value
 
 # What a pin of each looks like, wherever someone might write one.
 PINS = {

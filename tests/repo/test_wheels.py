@@ -10,7 +10,7 @@ from packaging import tags
 from packaging.markers import Marker
 from packaging.utils import parse_wheel_filename
 
-from tests.image.containers import DEFAULT_PYTHON, ROOT, supported_pythons
+from tests.helpers.project import DEFAULT_PYTHON, ROOT, supported_pythons
 
 ARCHITECTURES = ("x86_64", "aarch64")
 # The oldest glibc among the supported bases (Debian 12): a wheel built for a newer

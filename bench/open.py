@@ -1,0 +1,129 @@
+"""How long "Reopen in Container" takes on a machine that has never built the dev image:
+cold, and from the dev cache that deploy/publish --dev-cache publishes (bench/README.md).
+
+Each open builds on a base of its own (the base image plus a label no build has seen), so
+no layer of the user's engine matches; the cache is published by a rootless engine of
+the bench's own, which starts empty and is removed after. Nothing is pruned."""
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from bench.__main__ import LABEL, RUN, cleanup, log, row
+from tests.helpers.engine import built, dev_container, docker, in_dev_image, set_cache_from
+from tests.helpers.project import PYTHON_IMAGE, copy_project
+from tests.helpers.registry import Registry, own_engine, serving_registry
+
+# About 50 packages in all with what they pull in: a service's usual runtime and dev picks.
+MORE = {
+    "main": ["requests", "sqlalchemy", "pydantic", "structlog", "pyyaml", "python-dateutil",
+             "httpx", "redis", "marshmallow", "tenacity"],
+    "dev": ["mypy", "coverage", "hypothesis", "faker", "freezegun", "responses", "pytest-cov",
+            "types-requests", "types-pyyaml"],
+}  # fmt: skip
+
+
+def fresh_base() -> str:
+    """The base under a label of its own: no layer in any engine was built on it."""
+    with tempfile.TemporaryDirectory() as context:
+        (Path(context) / "Dockerfile").write_text(
+            f"FROM {PYTHON_IMAGE}\nLABEL bench.base={uuid.uuid4()}\n"
+        )
+        return built(f"{RUN}-base:{uuid.uuid4().hex[:8]}", "--label", LABEL, context=Path(context))
+
+
+def with_more_packages(project: Path, dev_image: str) -> int:
+    """Adds MORE to the project with Poetry in the dev image; returns the lock's size."""
+    for group, names in MORE.items():
+        in_dev_image(dev_image, project, "poetry", "add", "--lock", "--group", group, *names)
+    return (project / "poetry.lock").read_text().count("[[package]]")
+
+
+def open_seconds(project: Path, base: str, **env: str) -> float:
+    start = time.monotonic()
+    with dev_container(project, PYTHON_IMAGE=base, **env):
+        return time.monotonic() - start
+
+
+def publish_cache(registry: Registry, project: Path, base: str) -> str:
+    """The project's dev cache, published by its deploy/publish from an empty engine."""
+    name = f"{registry.host}/bench-{uuid.uuid4().hex[:8]}"
+    archive = project / "base.tar"
+    docker("save", "--output", str(archive), base)
+    with own_engine() as engine:
+        engine.load(archive)
+        published = registry.run(
+            str(project / "deploy" / "publish"), "--dev-cache", name,
+            DOCKER_HOST=engine.env["DOCKER_HOST"], PYTHON_IMAGE=base,
+            PUBLISH_PLATFORMS="linux/amd64",
+        )  # fmt: skip
+    archive.unlink()
+    if published.returncode:
+        raise RuntimeError(f"publishing the dev cache failed:\n{published.stderr[-4000:]}")
+    return name
+
+
+def measure(registry: Registry, project: Path, repeats: int) -> dict[str, list[float]]:
+    times: dict[str, list[float]] = {"cold": [], "cached": []}
+    set_cache_from(project, None)
+    for repeat in range(1, repeats + 1):
+        times["cold"].append(open_seconds(project, fresh_base()))
+        base = fresh_base()
+        cached = copy_project(Path(tempfile.mkdtemp(prefix="bench-open-", dir=project.parent)))
+        for name in ("pyproject.toml", "poetry.lock"):
+            (cached / name).write_bytes((project / name).read_bytes())
+        set_cache_from(cached, publish_cache(registry, cached, base))
+        times["cached"].append(open_seconds(cached, base, DOCKER_CONFIG=str(registry.config)))
+        log(f"{project.name}, repeat {repeat}: cold {times['cold'][-1]:.1f} s,"
+            f" from the cache {times['cached'][-1]:.1f} s")  # fmt: skip
+    return times
+
+
+def main() -> None:
+    repeats = int(os.environ.get("REPEATS", "3"))
+    server = docker("version", "--format", "{{.Server.Version}}").stdout.strip()
+    lines = [
+        f"Machine: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, Docker engine"
+        f" {server}, base image `{PYTHON_IMAGE}`, REPEATS={repeats}: median (min-max).",
+        "", row("lock", "packages", "cold open", "open from the cache", "cold / cached"),
+        row(*["---"] * 5),
+    ]  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="bench-open-") as folder:
+        try:
+            with serving_registry(Path(tempfile.mkdtemp(dir=folder))) as registry:
+                dev_image = built(f"{RUN}-dev", "--target", "dev", "--label", LABEL)
+                for lock in ("template", "about 50 packages"):
+                    project = copy_project(Path(tempfile.mkdtemp(prefix="lock-", dir=folder)))
+                    count = (project / "poetry.lock").read_text().count("[[package]]")
+                    if lock != "template":
+                        count = with_more_packages(project, dev_image)
+                    times = measure(registry, project, repeats)
+                    lines.append(row(lock, str(count), *summary(times)))
+        except (AssertionError, RuntimeError, subprocess.SubprocessError) as error:
+            sys.exit(f"bench: {error}")
+        except pytest.fail.Exception as error:
+            sys.exit(f"bench: {error}")
+        finally:
+            cleanup()
+    print("\n".join(lines))
+
+
+def summary(times: dict[str, list[float]]) -> list[str]:
+    cells = []
+    for kind in ("cold", "cached"):
+        values = times[kind]
+        cells.append(f"{statistics.median(values):.1f} s ({min(values):.1f}-{max(values):.1f})")
+    ratio = statistics.median(times["cold"]) / statistics.median(times["cached"])
+    cells.append(f"{ratio:.1f}x ({'meets' if ratio >= 3 else '**misses**'} the 3x target)")
+    return cells
+
+
+if __name__ == "__main__":
+    main()
