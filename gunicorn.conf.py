@@ -33,8 +33,9 @@ workers = int(os.environ.get("WEB_CONCURRENCY", _cpu_limit()))
 # The heartbeat file goes to memory: a slow or read-only disk must not stall workers.
 worker_tmp_dir = "/dev/shm"  # noqa: S108 -- private to the container
 # Containers collect stdout; gunicorn would send its own messages to stderr. No
-# access log: a line per request costs about 40% of the throughput, and platforms log
-# requests at their load balancer; GUNICORN_CMD_ARGS="--access-logfile -" turns it on.
+# access log: a line per request costs throughput (bench/README.md has the figure),
+# and platforms log requests at their load balancer; GUNICORN_CMD_ARGS="--access-logfile -"
+# turns it on.
 errorlog = "/dev/stdout"
 # Workers get this long to finish their requests after SIGTERM: less than the 10 s
 # that `docker stop` and Cloud Run wait before they kill.

@@ -17,6 +17,7 @@ from tests.helpers.engine import in_dev_image
 from tests.helpers.http import free_loopback_port, http_get
 from tests.helpers.project import copy_project, host_tool
 from tests.helpers.users import netrc_line, openssl
+from tests.helpers.waiting import wait_until
 
 SOURCE = "acme"
 PACKAGE = "acme-greeting"
@@ -61,10 +62,7 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Index]:
         )  # fmt: skip
     url = f"http://127.0.0.1:{port}/simple/"
     try:
-        deadline = time.monotonic() + 30
-        while not _answers(url):
-            assert time.monotonic() < deadline, f"pypiserver did not start:\n{log.read_text()}"
-            time.sleep(0.2)
+        wait_until(lambda: _answers(url), bool, "pypiserver to answer")
         yield Index(url, folder / "packages", password, netrc, log)
     finally:
         server.terminate()

@@ -3,7 +3,6 @@ configurations of .vscode/launch.json stop at a breakpoint in a view and go on."
 
 import json
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +12,7 @@ from tests.helpers.engine import Compose, Container, running
 from tests.helpers.http import http_get
 from tests.helpers.project import PACKAGE, ROOT
 from tests.helpers.users import HOST_USER
+from tests.helpers.waiting import wait_until
 from tests.image.dap import DapClient
 
 CONFIGURATIONS = {
@@ -46,27 +46,26 @@ def _ports(container: Container) -> tuple[int, int]:
         raise AssertionError(f"{error}\nserver logs:\n{_logs(container)[-4000:]}") from None
 
 
+def _initialized(port: int) -> DapClient:
+    """A session on port, initialized; closed again if debugpy does not answer yet."""
+    client = DapClient("127.0.0.1", port)
+    try:
+        client.request("initialize", adapterID="debugpy", clientID="tests",
+                       pathFormat="path", linesStartAt1=True, columnsStartAt1=True)  # fmt: skip
+    except OSError:
+        client.close()
+        raise
+    return client
+
+
 @contextmanager
 def _connected(port: int, logs: Callable[[], str], seconds: float = 60) -> Iterator[DapClient]:
     """An initialized session; retried while the published port answers before debugpy does.
     On failure the server's logs say why (debugpy missing, the app failing to import)."""
-    deadline = time.monotonic() + seconds
-    while True:
-        client = None
-        try:
-            client = DapClient("127.0.0.1", port)
-            client.request("initialize", adapterID="debugpy", clientID="tests",
-                           pathFormat="path", linesStartAt1=True, columnsStartAt1=True)  # fmt: skip
-            break
-        except OSError as error:
-            if client:
-                client.close()
-            if time.monotonic() > deadline:
-                raise AssertionError(
-                    f"no debug adapter answered on 127.0.0.1:{port} within {seconds} s"
-                    f" ({error!r}); server logs:\n{logs()[-4000:]}"
-                ) from error
-            time.sleep(0.3)
+    try:
+        client = wait_until(lambda: _initialized(port), bool, "a debug adapter", seconds)
+    except AssertionError as error:
+        raise AssertionError(f"{error}\nserver logs:\n{logs()[-4000:]}") from None
     try:
         yield client
     finally:
@@ -85,13 +84,10 @@ def _stop_at_health_and_go_on(
     client.response(started)
 
     answers: list[int] = []
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            http_get(f"http://127.0.0.1:{app_port}/", timeout=2)
-            break
-        except OSError:
-            time.sleep(0.3)
+    wait_until(
+        lambda: http_get(f"http://127.0.0.1:{app_port}/", timeout=2)[0], bool,
+        "the app to answer", 60,
+    )  # fmt: skip
     request = threading.Thread(
         target=lambda: answers.append(http_get(f"http://127.0.0.1:{app_port}/health", 60)[0])
     )

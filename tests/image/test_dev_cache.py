@@ -29,10 +29,12 @@ STAGES = set(re.findall(r"^FROM \S+ AS (\S+)", DOCKERFILE, re.MULTILINE))
 
 @pytest.fixture(scope="module")
 def fresh_base(registry: Registry, base: str, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The base with a label of this run's own, for both platforms: no engine has built
-    on it, so each layer built on it is either built anew or taken from a cache."""
+    """The base plus a layer of this run's own (BuildKit keys a base by its layers, not
+    its config), for both platforms: no engine has built on it, so each layer built on
+    it is either built anew or taken from a cache."""
     context = tmp_path_factory.mktemp("fresh-base")
-    (context / "Dockerfile").write_text(f"FROM {base}\nLABEL test.run={uuid.uuid4()}\n")
+    (context / "nonce").write_text(str(uuid.uuid4()))
+    (context / "Dockerfile").write_text(f"FROM {base}\nCOPY nonce /etc/test-base\n")
     name = f"{registry.host}/python:fresh"
     made = registry.run(
         "docker", "buildx", "build", "--platform", "linux/amd64,linux/arm64",
@@ -90,6 +92,7 @@ def test_a_new_machine_opens_the_dev_container_from_the_published_layers(
     ) as container:
         assert container.opened
         log = container.opened.stdout + container.opened.stderr
+        assert f"importing cache manifest from {dev_cache}" in log, log[-4000:]
         assert "[dev-tools " in log, f"no build steps in the log:\n{log[-4000:]}"
         assert _steps_run(log) == [], log[-4000:]
         tests = container.exec("pytest", "-q")

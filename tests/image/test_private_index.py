@@ -6,7 +6,6 @@ auth; builds and containers reach it on the host network."""
 
 import json
 import shutil
-import subprocess
 import tomllib
 import uuid
 from pathlib import Path
@@ -15,7 +14,7 @@ import pytest
 import yaml
 
 from tests.helpers.engine import (
-    DOCKER_ENV,
+    Compose,
     DevContainer,
     added_layer_files,
     build,
@@ -23,6 +22,7 @@ from tests.helpers.engine import (
     docker,
     step_output,
 )
+from tests.helpers.http import free_loopback_port
 from tests.helpers.project import PYTHON_IMAGE, ROOT, dockerfile_value
 from tests.helpers.users import HOST_USER, netrc_line
 from tests.image.private_index import MODULE, PACKAGE, SOURCE, USER, Index, fresh_lock
@@ -60,26 +60,20 @@ def test_source_is_declared_the_poetry_way_without_credentials(
         assert index.canary not in (private_project / name).read_text()
 
 
-def test_build_without_the_secret_fails_with_the_authorization_error(
-    private_project: Path, index: Index, tmp_path: Path
+@pytest.mark.parametrize("login", ["missing", "wrong"])
+def test_build_without_a_good_login_fails_and_says_where_logins_go(
+    private_project: Path, index: Index, login: str, tmp_path: Path
 ) -> None:
     project = shutil.copytree(private_project, tmp_path / "project")
     fresh_lock(project)
-    result = _private_build(project, "prod", None)
-    assert result.returncode != 0, "built without the index login"
-    assert f"Authorization error accessing {index.url}{PACKAGE}/" in result.stderr
-    _assert_ends_with_the_login_hint(result.stderr, "poetry install --only main")
-
-
-def test_build_with_a_wrong_login_fails_and_says_where_logins_go(
-    private_project: Path, index: Index, tmp_path: Path
-) -> None:
-    project = shutil.copytree(private_project, tmp_path / "project")
-    fresh_lock(project)
-    wrong = tmp_path / "netrc"
-    wrong.write_text(netrc_line("127.0.0.1", USER, "not the password"))
-    result = _private_build(project, "prod", wrong)
-    assert result.returncode != 0, "built with a wrong index login"
+    netrc = None
+    if login == "wrong":
+        netrc = tmp_path / "netrc"
+        netrc.write_text(netrc_line("127.0.0.1", USER, "not the password"))
+    result = _private_build(project, "prod", netrc)
+    assert result.returncode != 0, f"built with a {login} index login"
+    if login == "missing":
+        assert f"Authorization error accessing {index.url}{PACKAGE}/" in result.stderr
     _assert_ends_with_the_login_hint(result.stderr, "poetry install --only main")
 
 
@@ -155,23 +149,15 @@ def test_compose_takes_the_netrc_that_NETRC_names(
     config = yaml.safe_load(compose_file.read_text())
     config["services"]["app"]["build"]["network"] = "host"
     compose_file.write_text(yaml.safe_dump(config))
-    env = {
-        **DOCKER_ENV,
-        "NETRC": str(index.netrc),
-        "COMPOSE_PROJECT_NAME": f"mpp-{uuid.uuid4().hex[:8]}",
-    }
-
-    def compose(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            ["docker", "compose", *args],
-            cwd=project, env=env, capture_output=True, text=True, timeout=600, check=False,
-        )  # fmt: skip
-
+    compose = Compose(
+        project, free_loopback_port(), free_loopback_port(), f"mpp-{uuid.uuid4().hex[:8]}",
+        env={"NETRC": str(index.netrc)},
+    )  # fmt: skip
     try:
-        built = compose("build", "app")
+        built = compose.run("build", "app")
         assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-4000:]
     finally:
-        compose("down", "--rmi", "local")
+        compose.run("down", "--rmi", "local")
 
 
 def _on_host_network(project: Path) -> Path:

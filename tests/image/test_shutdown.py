@@ -61,8 +61,10 @@ def test_sigterm_under_load_finishes_begun_requests(prod_server: Container) -> N
     clients = [threading.Thread(target=_load, args=(port, results, stop)) for _ in range(CLIENTS)]
     for client in clients:
         client.start()
-    while results["ok"] < 200 and any(c.is_alive() for c in clients):
-        time.sleep(0.05)
+    wait_until(
+        lambda: results["ok"], lambda ok: ok >= 200 or not any(c.is_alive() for c in clients),
+        "200 requests answered",
+    )  # fmt: skip
 
     stopper = threading.Thread(target=docker, args=("stop", "--time", "30", prod_server.id))
     stopper.start()

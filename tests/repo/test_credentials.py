@@ -69,8 +69,7 @@ def test_index_netrc_adds_to_the_users_entries_and_bad_entries_are_named(
     assert len(reported) == 2, result.stderr
     assert all(line.startswith("INDEX_NETRC, line ") for line in reported)
     assert "double quotes" in reported[0]
-    assert "words" not in result.stderr.replace("two words", ""), "a password word was shown"
-    assert "two" not in result.stderr
+    assert "two" not in result.stderr, "a word of the password was shown"
 
 
 def test_no_logins_give_an_empty_file(tmp_path: Path) -> None:
