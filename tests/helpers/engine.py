@@ -198,14 +198,16 @@ def wait_until_serving(container: Container, path: str = "/health", seconds: flo
 
 
 def wait_for_workers(container: Container, count: int, seconds: float = 30) -> int:
-    """Once count workers have booted, how many gunicorn's master has forked: it forks
-    them all in one loop before any boots, so a worker too many is already there."""
+    """Once count workers have booted, how many gunicorn.conf.py tells gunicorn to start
+    in this container: a count too low is caught by the wait, one too high by this."""
     wait_until(
         lambda: container.logs().stdout, lambda logs: logs.count("Booting worker") >= count,
         f"{count} workers to boot", seconds,
     )  # fmt: skip
-    children = container.exec("cat", "/proc/1/task/1/children").stdout
-    return len(children.split())
+    code = "import runpy; print(runpy.run_path('gunicorn.conf.py')['workers'])"
+    configured = container.exec("python3", "-c", code)
+    assert configured.returncode == 0, configured.stderr
+    return int(configured.stdout)
 
 
 def set_cache_from(project: Path, name: str | None) -> None:
