@@ -14,7 +14,7 @@ import tomllib
 from collections import defaultdict
 from pathlib import Path
 
-from tests.helpers.engine import build, docker
+from tests.helpers.engine import build, build_steps, docker
 from tests.helpers.http import free_loopback_port, http_get
 from tests.helpers.project import PACKAGE, PYTHON_IMAGE, copy_project, dockerfile_value
 from tests.helpers.users import HOST_NETRC, HOST_USER
@@ -107,10 +107,12 @@ def timed_build(copy: Path, image: str, *extra: str) -> tuple[float, str]:
 
 def cached_steps(output: str, pattern: str) -> tuple[int, int]:
     """(CACHED, all) of the build steps whose title matches pattern, FROM aside."""
-    titles = re.findall(r"^#(\d+) \[(?!internal\])[^\]]*\] (.*)$", output, re.MULTILINE)
-    steps = {n for n, title in titles if re.search(pattern, title) and title[:5] != "FROM "}
-    cached = set(re.findall(r"^#(\d+) CACHED$", output, re.MULTILINE))
-    return len(steps & cached), len(steps)
+    steps = [
+        cached
+        for stage, title, cached in build_steps(output).values()
+        if stage != "internal" and re.search(pattern, title) and title[:5] != "FROM "
+    ]
+    return sum(steps), len(steps)
 
 
 def builds(copy: Path, image: str, repeat: int) -> None:

@@ -19,7 +19,14 @@ from pathlib import Path
 import pytest
 
 from bench.__main__ import LABEL, RUN, cleanup, log, row
-from tests.helpers.engine import built, dev_container, docker, in_dev_image, set_cache_from
+from tests.helpers.engine import (
+    built,
+    dev_container,
+    docker,
+    fresh_base_context,
+    in_dev_image,
+    set_cache_from,
+)
 from tests.helpers.project import PYTHON_IMAGE, copy_project
 from tests.helpers.registry import Registry, own_engine, serving_registry
 
@@ -33,14 +40,10 @@ MORE = {
 
 
 def fresh_base() -> str:
-    """The base plus a layer of its own (BuildKit keys a base by its layers, not its
-    config): no layer in any engine was built on it."""
-    with tempfile.TemporaryDirectory() as context:
-        (Path(context) / "nonce").write_text(str(uuid.uuid4()))
-        (Path(context) / "Dockerfile").write_text(
-            f"FROM {PYTHON_IMAGE}\nCOPY nonce /etc/bench-base\n"
-        )
-        return built(f"{RUN}-base:{uuid.uuid4().hex[:8]}", "--label", LABEL, context=Path(context))
+    """The base plus a layer of its own: no layer in any engine was built on it."""
+    with tempfile.TemporaryDirectory() as folder:
+        context = fresh_base_context(Path(folder), PYTHON_IMAGE)
+        return built(f"{RUN}-base:{uuid.uuid4().hex[:8]}", "--label", LABEL, context=context)
 
 
 def with_more_packages(project: Path, dev_image: str) -> None:

@@ -86,6 +86,16 @@ def step_output(build_output: str, step: str) -> list[str]:
     return re.findall(rf"^#{number.group(1)} \d+\.\d+ (.*)$", build_output, re.M)
 
 
+def build_steps(build_log: str) -> dict[str, tuple[str, str, bool]]:
+    """Each step of a BuildKit plain-progress log, by number: its stage (with its
+    position, "build 2/2"), its instruction, and whether it came from a cache. Lines may
+    start with a time in brackets, as the Dev Containers CLI prints them."""
+    line = r"^(?:\[[^\]]+\] )?#(\d+) "
+    titles = re.findall(line + r"\[([^\]]*)\] (.*)$", build_log, re.MULTILINE)
+    cached = set(re.findall(line + "CACHED$", build_log, re.MULTILINE))
+    return {number: (stage, step, number in cached) for number, stage, step in titles}
+
+
 def structure_test(image: str, config: str, *args: str) -> subprocess.CompletedProcess[str]:
     """container-structure-test with a config file from tests/image."""
     return subprocess.run(
@@ -208,6 +218,15 @@ def wait_for_workers(container: Container, count: int, seconds: float = 30) -> i
     configured = container.exec("python3", "-c", code)
     assert configured.returncode == 0, configured.stderr
     return int(configured.stdout)
+
+
+def fresh_base_context(folder: Path, base: str) -> Path:
+    """folder as a build context for base plus a layer of its own. BuildKit keys a base
+    by its layers, not its config, so no engine has a cached step built on the result:
+    each is built anew or taken from a cache it is given."""
+    (folder / "nonce").write_text(str(uuid.uuid4()))
+    (folder / "Dockerfile").write_text(f"FROM {base}\nCOPY nonce /etc/fresh-base\n")
+    return folder
 
 
 def set_cache_from(project: Path, name: str | None) -> None:

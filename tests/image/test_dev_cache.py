@@ -10,12 +10,11 @@ Docker besides what test_publish.py needs)."""
 import gzip
 import re
 import secrets
-import uuid
 from pathlib import Path
 
 import pytest
 
-from tests.helpers.engine import dev_container, set_cache_from
+from tests.helpers.engine import build_steps, dev_container, fresh_base_context, set_cache_from
 from tests.helpers.http import free_loopback_port
 from tests.helpers.project import DOCKERFILE, ROOT, copy_project
 from tests.helpers.registry import Registry, own_engine
@@ -29,12 +28,8 @@ STAGES = set(re.findall(r"^FROM \S+ AS (\S+)", DOCKERFILE, re.MULTILINE))
 
 @pytest.fixture(scope="module")
 def fresh_base(registry: Registry, base: str, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The base plus a layer of this run's own (BuildKit keys a base by its layers, not
-    its config), for both platforms: no engine has built on it, so each layer built on
-    it is either built anew or taken from a cache."""
-    context = tmp_path_factory.mktemp("fresh-base")
-    (context / "nonce").write_text(str(uuid.uuid4()))
-    (context / "Dockerfile").write_text(f"FROM {base}\nCOPY nonce /etc/test-base\n")
+    """The base plus a layer of this run's own, for both platforms, in the registry."""
+    context = fresh_base_context(tmp_path_factory.mktemp("fresh-base"), base)
     name = f"{registry.host}/python:fresh"
     made = registry.run(
         "docker", "buildx", "build", "--platform", "linux/amd64,linux/arm64",
@@ -75,12 +70,12 @@ def _with_cache_from(folder: Path, name: str) -> Path:
 
 
 def _steps_run(build_log: str) -> list[str]:
-    """The Dockerfile's RUN steps that a build log shows ran rather than came from a
-    cache. The Dev Containers CLI starts some lines with a time in brackets."""
-    line = r"^(?:\[[^\]]+\] )?#(\d+) "
-    steps = re.findall(line + r"\[(\S+) \d+/\d+\] (RUN .*)$", build_log, re.MULTILINE)
-    cached = set(re.findall(line + "CACHED$", build_log, re.MULTILINE))
-    return [step for number, stage, step in steps if stage in STAGES and number not in cached]
+    """The Dockerfile's RUN steps that a build log shows ran rather than came from a cache."""
+    return [
+        step
+        for stage, step, cached in build_steps(build_log).values()
+        if stage.split()[0] in STAGES and step.startswith("RUN ") and not cached
+    ]
 
 
 def test_a_new_machine_opens_the_dev_container_from_the_published_layers(
