@@ -60,13 +60,18 @@ def _engine(
 
 
 def build(
-    tag: str, *args: str, context: Path = ROOT, netrc: Path | None = HOST_NETRC
+    tag: str,
+    *args: str,
+    context: Path = ROOT,
+    netrc: Path | None = HOST_NETRC,
+    engine: str = "docker",
 ) -> subprocess.CompletedProcess[str]:
     """Build with the mirror setting of this environment and, if there is that file,
-    netrc as the `netrc` secret; the output is in stderr."""
+    netrc as the `netrc` secret; BuildKit's output is in stderr, Podman's in stdout."""
     secret = ["--secret", f"id=netrc,src={netrc}"] if netrc and netrc.is_file() else []
-    return docker(
-        "build", "--progress=plain", "--tag", tag, "--build-arg", "PYTHON_IMAGE",
+    progress = ["--progress=plain"] if engine == "docker" else []
+    return engine_cli(
+        engine, "build", *progress, "--tag", tag, "--build-arg", "PYTHON_IMAGE",
         "--build-arg", "POETRY_PYPI_MIRROR_URL", *secret, *args, str(context),
         check=False,
     )  # fmt: skip

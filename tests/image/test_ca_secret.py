@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pip._internal.models.index import PyPI
 
-from tests.helpers.engine import added_layer_files, build, docker
+from tests.helpers.engine import added_layer_files, build, built, docker
 from tests.helpers.project import PYTHON_IMAGE
 from tests.helpers.users import openssl
 
@@ -52,12 +52,6 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     return folder / "bundle.pem", body
 
 
-def _build(target: str, base: str, *args: str) -> tuple[str, str]:
-    tag = f"{PREFIX}-{target}"
-    result = build(tag, "--target", target, "--build-arg", f"PYTHON_IMAGE={base}", *args)
-    return tag, result.stderr if result.returncode else ""
-
-
 def _index_reachable_from(image: str) -> bool:
     url = os.environ.get("POETRY_PYPI_MIRROR_URL") or PyPI.simple_url
     code = f"import urllib.request; urllib.request.urlopen({url!r}, timeout=20)"
@@ -68,8 +62,8 @@ def test_without_the_secret_the_build_needs_a_trusting_network(tmp_path: Path) -
     # A base of its own, so that no layer cached from a build with the secret is reused.
     base = _plain_base(tmp_path, f"-{uuid.uuid4().hex[:12]}")
     try:
-        _, failure = _build("prod", base)
-        assert (failure == "") == _index_reachable_from(base), failure[-3000:]
+        result = build(f"{PREFIX}-prod", "--target", "prod", "--build-arg", f"PYTHON_IMAGE={base}")
+        assert (result.returncode == 0) == _index_reachable_from(base), result.stderr[-3000:]
     finally:
         docker("image", "rm", "--force", base, check=False)
 
@@ -79,8 +73,10 @@ def test_secret_is_used_and_kept_out_of_every_layer(
     plain_base: str, bundle: tuple[Path, str], target: str, tmp_path: Path
 ) -> None:
     path, own_ca = bundle
-    image, failure = _build(target, plain_base, "--secret", f"id=ca-bundle,src={path}")
-    assert failure == "", f"build with the CA secret failed:\n{failure[-3000:]}"
+    image = built(
+        f"{PREFIX}-{target}", "--target", target, "--build-arg", f"PYTHON_IMAGE={plain_base}",
+        "--secret", f"id=ca-bundle,src={path}",
+    )  # fmt: skip
     digest = hashlib.sha256(path.read_bytes()).digest()
     for content in added_layer_files(image, plain_base, tmp_path):
         assert hashlib.sha256(content).digest() != digest, "the CA bundle is in a layer"

@@ -4,8 +4,8 @@ metadata, built on an engine of the test's own; a project whose devcontainer.jso
 it as build.cacheFrom then opens on the user's engine without running a build step of
 its own. A cache that is unreachable or missing falls back to a normal build, and
 nothing published holds the index login; Podman, which reads no BuildKit cache, still
-opens the project. Run with `tests/run -m publish` (rootless
-Docker besides what test_publish.py needs)."""
+opens the project, and refuses the name with a tag. Run with `tests/run -m publish`
+(rootless Docker besides what test_publish.py needs)."""
 
 import gzip
 import re
@@ -14,9 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.engine import build_steps, dev_container, fresh_base_context, set_cache_from
+from tests.helpers.engine import (
+    build_steps,
+    dev_container,
+    fresh_base_context,
+    podman,
+    set_cache_from,
+)
 from tests.helpers.http import free_loopback_port
-from tests.helpers.project import DOCKERFILE, ROOT, copy_project
+from tests.helpers.project import DOCKERFILE, PYTHON_IMAGE, ROOT, copy_project
 from tests.helpers.registry import Registry, own_engine
 from tests.helpers.users import netrc_line
 
@@ -105,10 +111,18 @@ def test_a_cache_it_cannot_read_falls_back_to_a_build(
 
 
 def test_podman_opens_a_project_that_names_the_cache(dev_cache: str, tmp_path: Path) -> None:
-    """Podman reads no BuildKit cache: the name must not stop it (a tag would)."""
+    """Podman reads no BuildKit cache: the name must not stop it."""
     project = _with_cache_from(tmp_path, dev_cache)
     with dev_container(project, engine="podman") as container:
         assert container.exec("poetry", "--version").returncode == 0
+
+
+def test_podman_refuses_a_tag_in_the_cache_name(dev_cache: str, tmp_path: Path) -> None:
+    """Why README says to name the cache without a tag."""
+    (tmp_path / "Dockerfile").write_text(f"FROM {PYTHON_IMAGE}\n")
+    tagged = podman("build", "--cache-from", f"{dev_cache}:latest", str(tmp_path), check=False)
+    assert tagged.returncode != 0, "Podman took a tagged --cache-from: README can drop the rule"
+    assert "neither a tag nor digest" in tagged.stderr
 
 
 def test_nothing_published_holds_the_index_login(

@@ -19,6 +19,7 @@ from tests.helpers.engine import (
     Container,
     added_layer_files,
     assert_serves_and_reloads_an_edit,
+    build,
     dev_container,
     podman,
     wait_until_serving,
@@ -43,22 +44,17 @@ def _readme_command(program: str) -> tuple[dict[str, str], list[str]]:
     return variables, shlex.split(found.group(2))
 
 
-def _podman_build(tag: str, *args: str, context: Path = ROOT):
-    """README's `podman build` command, with tag and args, in context."""
+def _readme_build_options() -> list[str]:
+    """The options of README's `podman build` command, but its tag and context."""
     _, command = _readme_command("podman build")
-    tag_at = command.index("-t") + 1
-    command[tag_at] = tag
-    return podman(
-        *command[1:-1], "--build-arg", "PYTHON_IMAGE", "--build-arg", "POETRY_PYPI_MIRROR_URL",
-        *args, str(context),
-        check=False,
-    )  # fmt: skip
+    tag_at = command.index("-t")
+    return command[2:tag_at] + command[tag_at + 2 : -1]
 
 
 @pytest.fixture(scope="module")
 def prod_image() -> str:
     tag = f"{PREFIX}-prod"
-    result = _podman_build(tag)
+    result = build(tag, *_readme_build_options(), engine="podman")
     assert result.returncode == 0, result.stderr[-4000:]
     return tag
 
@@ -116,9 +112,9 @@ def test_netrc_secret_installs_the_private_package_and_stays_out(
 ) -> None:
     fresh_lock(private_project)
     tag = f"{PREFIX}-private"
-    built = _podman_build(
-        tag, "--network", "host", "--secret", f"id=netrc,src={index.netrc}",
-        context=private_project,
+    built = build(
+        tag, *_readme_build_options(), "--network", "host",
+        context=private_project, netrc=index.netrc, engine="podman",
     )  # fmt: skip
     assert built.returncode == 0, built.stderr[-4000:]
     greeting = podman("run", "--rm", tag, "python3", "-c", f"import {MODULE}")
@@ -134,9 +130,9 @@ def test_a_wrong_login_fails_the_podman_build_too(
     fresh_lock(private_project)
     wrong = tmp_path / "netrc"
     wrong.write_text(netrc_line("127.0.0.1", USER, "not the password"))
-    built = _podman_build(
-        f"{PREFIX}-refused", "--network", "host", "--secret", f"id=netrc,src={wrong}",
-        context=private_project,
+    built = build(
+        f"{PREFIX}-refused", *_readme_build_options(), "--network", "host",
+        context=private_project, netrc=wrong, engine="podman",
     )  # fmt: skip
     assert built.returncode != 0
     assert "`netrc` secret" in built.stdout + built.stderr
@@ -152,9 +148,9 @@ def test_ca_bundle_secret_is_used_and_stays_out(tmp_path: Path) -> None:
     podman("build", "--tag", plain, str(tmp_path))
     bundle = Path("/etc/ssl/certs/ca-certificates.crt")
     tag = f"{PREFIX}-ca"
-    built = _podman_build(
-        tag, "--build-arg", f"PYTHON_IMAGE={plain}", "--secret", f"id=ca-bundle,src={bundle}",
-        "--target", "build",
+    built = build(
+        tag, *_readme_build_options(), "--build-arg", f"PYTHON_IMAGE={plain}",
+        "--secret", f"id=ca-bundle,src={bundle}", "--target", "build", engine="podman",
     )  # fmt: skip
     assert built.returncode == 0, built.stderr[-4000:]
     pem = bundle.read_bytes()

@@ -32,13 +32,6 @@ PREFIX = "minimal-py-poetry-test:private"
 OWN_ENTRY = "machine git.example.com\r\n  login me\r\n  password hunter2\r\n"
 
 
-def _private_build(project: Path, target: str, netrc: Path | None, *args: str):
-    return build(
-        f"{PREFIX}-{target}", "--target", target, "--network", "host", *args,
-        context=project, netrc=netrc,
-    )  # fmt: skip
-
-
 def _assert_nowhere_in_image(image: str, password: str, tmp_path: Path) -> None:
     history = docker("history", "--no-trunc", image).stdout
     assert password not in history, "the password is in the image history"
@@ -70,7 +63,9 @@ def test_build_without_a_good_login_fails_and_says_where_logins_go(
     if login == "wrong":
         netrc = tmp_path / "netrc"
         netrc.write_text(netrc_line("127.0.0.1", USER, "not the password"))
-    result = _private_build(project, "prod", netrc)
+    result = build(
+        f"{PREFIX}-prod", "--target", "prod", "--network", "host", context=project, netrc=netrc
+    )
     assert result.returncode != 0, f"built with a {login} index login"
     if login == "missing":
         assert f"Authorization error accessing {index.url}{PACKAGE}/" in result.stderr
@@ -89,7 +84,10 @@ def test_build_with_the_secret_installs_it_and_keeps_the_password_out(
     private_project: Path, index: Index, target: str, tmp_path: Path
 ) -> None:
     fresh_lock(private_project)
-    result = _private_build(private_project, target, index.netrc)
+    result = build(
+        f"{PREFIX}-{target}", "--target", target, "--network", "host",
+        context=private_project, netrc=index.netrc,
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr[-4000:]
     image = f"{PREFIX}-{target}"
     greeting = docker(
