@@ -327,24 +327,27 @@ class Compose:
 
 
 def assert_serves_and_reloads_an_edit(compose: Compose, views: Path) -> str:
-    """`up` of the app service serves; an edit of views is served without a restart.
-    Returns the container's ID."""
+    """`up` of the app service serves; a route added to views (the module that defines
+    a Blueprint) is served without a restart. Returns the container's ID."""
     up = compose.run("up", "--detach", "--build", "app")
     assert up.returncode == 0, up.stdout[-2000:] + up.stderr[-4000:]
     container = compose.run("ps", "--quiet", "app").stdout.strip()
-    _wait_for_index(compose.app_port, lambda body: body.get("service") == "minimal-py-poetry")
-    views.write_text(
-        views.read_text().replace('"service": "minimal-py-poetry"', '"service": "edited"')
-    )
-    _wait_for_index(compose.app_port, lambda body: body.get("service") == "edited")
+    _wait_for_answer(compose.app_port, "/health", lambda body: body == {"status": "ok"})
+    blueprint = re.search(r"^(\w+) = Blueprint\(", views.read_text(), re.MULTILINE)
+    assert blueprint, f"{views} defines no Blueprint: point the reload check at one that does"
+    probe = uuid.uuid4().hex
+    with views.open("a") as source:
+        source.write(f'\n\n@{blueprint.group(1)}.get("/reload-probe")\ndef reload_probe():\n')
+        source.write(f'    return {{"probe": "{probe}"}}\n')
+    _wait_for_answer(compose.app_port, "/reload-probe", lambda body: body == {"probe": probe})
     return container
 
 
-def _wait_for_index(port: int, predicate: Callable[[dict], bool], seconds: float = 60) -> dict:
-    """What GET / on the port answers, once predicate holds for it."""
+def _wait_for_answer(port: int, path: str, expected: Callable[[dict], bool]) -> dict:
+    """What GET path on the port answers, once it is as expected."""
 
-    def index() -> dict:
-        status, _, body = http_get(f"http://127.0.0.1:{port}/", timeout=2)
+    def answer() -> dict:
+        status, _, body = http_get(f"http://127.0.0.1:{port}{path}", timeout=2)
         return json.loads(body) if status == 200 else {"status": status}
 
-    return wait_until(index, predicate, "GET / to answer as expected", seconds)
+    return wait_until(answer, expected, f"GET {path} to answer as expected", 60)

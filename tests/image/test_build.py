@@ -15,9 +15,9 @@ CACHE_TARGETS = set(re.findall(r"--mount=type=cache,target=(\S+)", DOCKERFILE))
 
 def test_stale_lock_fails_early_and_says_to_run_poetry_lock(project_copy: Path) -> None:
     pyproject = project_copy / "pyproject.toml"
-    pyproject.write_text(
-        pyproject.read_text().replace('"gunicorn (>=23)",', '"gunicorn (>=23)", "six",')
-    )
+    declared = pyproject.read_text()
+    assert "dependencies = [" in declared, "pyproject.toml has no dependencies list"
+    pyproject.write_text(declared.replace("dependencies = [", 'dependencies = [\n  "six",', 1))
     result = build("minimal-py-poetry-test:stale", "--target", "build", context=project_copy)
     assert result.returncode != 0
     assert "poetry lock" in result.stderr

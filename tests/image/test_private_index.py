@@ -44,7 +44,7 @@ def test_source_is_declared_the_poetry_way_without_credentials(
     private_project: Path, index: Index
 ) -> None:
     project = tomllib.loads((private_project / "pyproject.toml").read_text())
-    declared = project["tool"]["poetry"]["source"]
+    declared = [s for s in project["tool"]["poetry"]["source"] if s["name"] == SOURCE]
     assert declared == [{"name": SOURCE, "url": index.url, "priority": "supplemental"}]
     lock = tomllib.loads((private_project / "poetry.lock").read_text())
     locked = next(p for p in lock["package"] if p["name"] == PACKAGE)

@@ -24,4 +24,5 @@ def test_manifest_meets_the_restricted_profile() -> None:
     assert container["readinessProbe"]["httpGet"]["path"] == "/health"
     assert container["livenessProbe"]["httpGet"]["path"] == "/health"
     assert container["lifecycle"]["preStop"]
-    assert container["env"][0]["valueFrom"]["resourceFieldRef"]["resource"] == "limits.cpu"
+    concurrency = next(v for v in container["env"] if v["name"] == "WEB_CONCURRENCY")
+    assert concurrency["valueFrom"]["resourceFieldRef"]["resource"] == "limits.cpu"
