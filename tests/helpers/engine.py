@@ -20,9 +20,16 @@ from tests.helpers.project import ROOT, host_tool
 from tests.helpers.users import HOST_NETRC, HOST_USER
 from tests.helpers.waiting import wait_until
 
-DEVCONTAINER = ROOT / "node_modules" / ".bin" / "devcontainer"
 # The Dockerfile needs BuildKit (cache mounts); clients that default to it ignore this.
 DOCKER_ENV = {**os.environ, "DOCKER_BUILDKIT": "1"}
+
+
+def devcontainer_cli() -> str:
+    """The Dev Containers CLI at the version package-lock.json pins."""
+    found = ROOT / "node_modules" / ".bin" / "devcontainer"
+    if not found.exists():
+        pytest.fail(f"{found} not found: run `npm ci` in {ROOT} (tests/run does)")
+    return str(found)
 
 
 def docker(
@@ -259,7 +266,7 @@ class DevContainer:
 
     def cli(self, command: str, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [str(DEVCONTAINER), command, "--workspace-folder", str(self.folder),
+            [devcontainer_cli(), command, "--workspace-folder", str(self.folder),
              "--id-label", self.label, "--docker-path", self.engine, *args],
             env=self.env, capture_output=True, text=True, timeout=900, check=False,
         )  # fmt: skip
@@ -285,8 +292,6 @@ class DevContainer:
 def dev_container(folder: Path, engine: str = "docker", **env: str) -> Iterator[DevContainer]:
     """Opens folder with the Dev Containers CLI, as VS Code does, on engine (docker or
     podman), with env added to the host environment; the container is always removed."""
-    if not DEVCONTAINER.exists():
-        pytest.fail(f"{DEVCONTAINER} not found: run `npm ci` in {ROOT} (tests/run does)")
     container = DevContainer(
         folder, f"minimal-py-poetry.test={uuid.uuid4()}", {**DOCKER_ENV, **env}, engine
     )

@@ -4,17 +4,13 @@ VS Code's interpreter, test and lint settings, and the forwarded ports."""
 import json
 import subprocess
 
-import pytest
-
-from tests.helpers.engine import DEVCONTAINER
+from tests.helpers.engine import devcontainer_cli
 from tests.helpers.project import ROOT, dockerfile_value
 
 
 def _read_configuration() -> dict:
-    if not DEVCONTAINER.exists():
-        pytest.fail(f"{DEVCONTAINER} not found: run `npm ci` in {ROOT} (tests/run does)")
     result = subprocess.run(
-        [str(DEVCONTAINER), "read-configuration", "--workspace-folder", str(ROOT)],
+        [devcontainer_cli(), "read-configuration", "--workspace-folder", str(ROOT)],
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-4000:]
