@@ -124,16 +124,20 @@ def own_engine() -> Iterator[Engine]:
             "rootless Docker not found: install rootlesskit and dockerd-rootless.sh "
             "(Debian: packages rootlesskit and docker.io; Docker's own: docker-ce-rootless-extras)"
         )
-    folder = Path(tempfile.mkdtemp(prefix="engine-"))
+    # Overlay mounts fail in a user namespace on an overlay filesystem (a container's
+    # /tmp, say), and the native snapshotter, which copies each layer, is slow: the
+    # engine's data goes to the user's cache folder, on the home's filesystem.
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    cache.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="minimal-py-poetry-engine-", dir=cache))
     env = {**DOCKER_ENV, "DOCKER_HOST": f"unix://{folder}/docker.sock"}
     (folder / "run").mkdir()
     log_path = folder / "dockerd.log"
-    # The native snapshotter, as overlay mounts fail in a user namespace on some
-    # filesystems; the containerd store holds multi-platform images.
+    # The containerd store holds multi-platform images.
     command = [
         script, "--data-root", f"{folder}/data", "--exec-root", f"{folder}/exec",
         "--pidfile", f"{folder}/dockerd.pid", "--host", env["DOCKER_HOST"],
-        "--feature", "containerd-snapshotter=true", "--storage-driver", "native",
+        "--feature", "containerd-snapshotter=true",
     ]  # fmt: skip
     with log_path.open("w") as log:
         daemon = subprocess.Popen(
