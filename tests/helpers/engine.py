@@ -291,7 +291,8 @@ class DevContainer:
 @contextmanager
 def dev_container(folder: Path, engine: str = "docker", **env: str) -> Iterator[DevContainer]:
     """Opens folder with the Dev Containers CLI, as VS Code does, on engine (docker or
-    podman), with env added to the host environment; the container is always removed."""
+    podman), with env added to the host environment; the container is always removed,
+    and so are its images unless folder is the project itself."""
     container = DevContainer(
         folder, f"minimal-py-poetry.test={uuid.uuid4()}", {**DOCKER_ENV, **env}, engine
     )
@@ -300,9 +301,31 @@ def dev_container(folder: Path, engine: str = "docker", **env: str) -> Iterator[
         assert up.returncode == 0, up.stdout[-2000:] + up.stderr[-4000:]
         yield container
     finally:
-        ps = container.engine_cli("ps", "--all", "--quiet", "--filter", f"label={container.label}")
-        if ps.stdout.split():
-            container.engine_cli("rm", "--force", *ps.stdout.split())
+        ids = container.engine_cli(
+            "ps", "--all", "--quiet", "--filter", f"label={container.label}"
+        ).stdout.split()
+        if ids:
+            inspect = container.engine_cli(
+                "inspect", "--format", "{{.Config.Image}}", *ids, check=False
+            )
+            container.engine_cli("rm", "--force", *ids)
+            if folder != ROOT:
+                # Named after the folder, a copy of the test's own: `vsc-NAME-HASH` and,
+                # with the user's UID, `vsc-NAME-HASH-uid`.
+                for image in inspect.stdout.split():
+                    remove_images(engine, image.split(":")[0].removesuffix("-uid"))
+
+
+def remove_images(engine: str, prefix: str) -> None:
+    """Remove the images of engine (docker or podman) whose names start with prefix;
+    Podman's local names may start with `localhost/`."""
+    if shutil.which(engine) is None:
+        return
+    listed = engine_cli(engine, "images", "--format", "{{.Repository}}:{{.Tag}}", check=False)
+    local = prefix.removeprefix("localhost/")
+    names = [n for n in listed.stdout.split() if n.removeprefix("localhost/").startswith(local)]
+    if names:
+        engine_cli(engine, "image", "rm", "--force", *names, check=False)
 
 
 @dataclass

@@ -8,7 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.engine import Compose, Container, built, docker, running, wait_until_serving
+from tests.helpers.engine import (
+    Compose,
+    Container,
+    built,
+    docker,
+    remove_images,
+    running,
+    wait_until_serving,
+)
 from tests.helpers.http import free_loopback_port
 from tests.helpers.project import PYTHON_IMAGE, copy_project
 from tests.helpers.registry import Registry, serving_registry
@@ -80,10 +88,13 @@ def compose(project_copy: Path) -> Iterator[Compose]:
 
 @pytest.fixture(scope="session")
 def registry() -> Iterator[Registry]:
-    """A registry on 127.0.0.1 with a login, which the engine holds."""
+    """A registry on 127.0.0.1 with a login, which the engine holds. Its port is this
+    run's own: the images the engines hold by its name go with it."""
     folder = Path(tempfile.mkdtemp(prefix="registry-"))
     with serving_registry(folder) as found:
         yield found
+    for engine in ("docker", "podman"):
+        remove_images(engine, f"{found.host}/")
     shutil.rmtree(folder)
 
 
