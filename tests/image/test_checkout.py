@@ -1,8 +1,8 @@
 """The repository as a team checks it out and commits to it: a Windows checkout
 (core.autocrlf=true) gets the files as committed, byte for byte, so it opens and builds
-as the test command's checkout does; the
-commit hook README sets up runs the linters in the dev container and, from a host
-terminal without them, stops the commit saying where to commit."""
+as the test command's checkout does; the commit hook README sets up runs the linters in
+the dev container and, from a host terminal without them, stops the commit saying where
+to commit."""
 
 import os
 import re
