@@ -27,15 +27,14 @@ def _cgroup_cpu_quota() -> float | None:
 
 wsgi_app = "app:create_app()"
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
-# One sync worker per CPU: more only share the CPUs and slow every request down
-# (bench/README.md has the figures). An app that mostly waits on I/O wants more.
+# One sync worker per CPU: more only share the CPUs and slow every request down.
+# An app that mostly waits on I/O wants more.
 workers = int(os.environ.get("WEB_CONCURRENCY", _cpu_limit()))
 # The heartbeat file goes to memory: a slow or read-only disk must not stall workers.
 worker_tmp_dir = "/dev/shm"  # noqa: S108 -- private to the container
 # Containers collect stdout; gunicorn would send its own messages to stderr. No
-# access log: a line per request costs throughput (bench/README.md has the figure),
-# and platforms log requests at their load balancer; GUNICORN_CMD_ARGS="--access-logfile -"
-# turns it on.
+# access log: a line per request costs throughput, and platforms log requests at their
+# load balancer; GUNICORN_CMD_ARGS="--access-logfile -" turns it on.
 errorlog = "/dev/stdout"
 # Workers get this long to finish their requests after SIGTERM: less than the 10 s
 # that `docker stop` and Cloud Run wait before they kill.

@@ -1,0 +1,104 @@
+"""The project's files and the facts the tests read from them: its root, the
+Dockerfile's default image and settings, pyproject.toml's package and Python range."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+from packaging.specifiers import SpecifierSet
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCKERFILE = (ROOT / "Dockerfile").read_text()
+# The official image the Dockerfile builds on, and its Python version.
+DEFAULT_IMAGE = re.search(r"^FROM (python:\S+)", DOCKERFILE, re.MULTILINE).group(1)
+DEFAULT_PYTHON = re.search(r"python:(3\.\d+)", DEFAULT_IMAGE).group(1)
+# The image the builds here take as their base: PYTHON_IMAGE, as for the dev container
+# and compose, or else the default.
+PYTHON_IMAGE = os.environ.get("PYTHON_IMAGE") or DEFAULT_IMAGE
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+REQUIRES_PYTHON = SpecifierSet(PYPROJECT["project"]["requires-python"])
+# The app's import package, as pyproject.toml declares it: a team renames it.
+PACKAGE = PYPROJECT["tool"]["poetry"]["packages"][0]["include"]
+# The proof's own folder, and its host tools, installed beside this interpreter by proof/run.
+PROOF = ROOT / "proof"
+HOST_TOOLS = Path(sys.executable).parent
+
+
+def readme_code_lines(readme: Path = ROOT / "README.md") -> list[str]:
+    """The lines of a README's fenced code blocks: its commands, whatever its prose says."""
+    lines, inside = [], False
+    for line in readme.read_text().splitlines():
+        if line.startswith("```"):
+            inside = not inside
+        elif inside:
+            lines.append(line)
+    return lines
+
+
+def readme_command(pattern: str, readme: Path = ROOT / "README.md") -> re.Match[str]:
+    """The first line of a README's code blocks that matches pattern from its start."""
+    for line in readme_code_lines(readme):
+        if found := re.match(pattern, line):
+            return found
+    raise AssertionError(f"no command in a code block of {readme.name} matches {pattern!r}")
+
+
+def supported_pythons() -> list[str]:
+    """Every Python version requires-python admits, up to the default image's: "3.11", ..."""
+    default_minor = int(DEFAULT_PYTHON.split(".")[1])
+    versions = [f"3.{minor}" for minor in range(default_minor + 1)]
+    return [version for version in versions if REQUIRES_PYTHON.contains(version)]
+
+
+def dockerfile_value(name: str) -> str:
+    """The value the Dockerfile gives a build argument or environment variable."""
+    match = re.search(rf"^(?:ARG|ENV) {name}=(\S*)", DOCKERFILE, re.MULTILINE)
+    assert match, f"the Dockerfile sets no {name}"
+    return match.group(1)
+
+
+def host_tool(name: str) -> str:
+    path = HOST_TOOLS / name
+    if not path.exists():
+        pytest.fail(
+            f"{name} not found beside {sys.executable}: proof/run installs it from "
+            "proof/requirements.txt"
+        )
+    return str(path)
+
+
+def copy_project(into: Path) -> Path:
+    """The project's files (committed or not, but not ignored) copied into a folder."""
+    files = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    for name in files:
+        if (ROOT / name).is_file():
+            (into / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, into / name)
+    return into
+
+
+# The Kubernetes manifests a team deploys with.
+MANIFESTS = sorted((ROOT / "deploy" / "kubernetes").glob("*.yaml"))
+
+
+def deployment() -> tuple[dict, dict]:
+    """The pod spec and its one container from the Deployment manifest."""
+    for manifest in MANIFESTS:
+        for doc in yaml.safe_load_all(manifest.read_text()):
+            if doc["kind"] == "Deployment":
+                pod = doc["spec"]["template"]["spec"]
+                return pod, pod["containers"][0]
+    raise AssertionError("no Deployment in deploy/kubernetes")
+
+
+def cpu_limit(container: dict) -> str:
+    return str(container["resources"]["limits"]["cpu"])

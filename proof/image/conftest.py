@@ -1,0 +1,115 @@
+import os
+import shutil
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from proof.helpers.engine import (
+    Compose,
+    Container,
+    built,
+    docker,
+    remove_images,
+    running,
+    wait_until_serving,
+)
+from proof.helpers.http import free_loopback_port
+from proof.helpers.project import PYTHON_IMAGE, copy_project
+from proof.helpers.registry import Registry, serving_registry
+from proof.image.private_index import (  # noqa: F401 -- fixtures the test modules share
+    index,
+    private_project,
+    private_version,
+)
+
+PREFIX = "minimal-py-poetry-test"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def docker_engine() -> None:
+    """Fail at once, saying what to install, when there is no Docker engine to use."""
+    if shutil.which("docker") is None:
+        pytest.fail("docker not found: install Docker Engine (20.10+, BuildKit) or Docker Desktop")
+    if subprocess.run(["docker", "info"], capture_output=True, check=False).returncode != 0:
+        pytest.fail(
+            "the Docker engine does not answer: start it, and make sure this user may use it"
+        )
+
+
+@pytest.fixture(scope="session")
+def prod_image() -> str:
+    """The prod target, built from the project."""
+    return built(f"{PREFIX}:prod", "--target", "prod")
+
+
+@pytest.fixture(scope="session")
+def dev_image() -> str:
+    """The dev target, built from the project."""
+    return built(f"{PREFIX}:dev", "--target", "dev")
+
+
+@pytest.fixture
+def prod_server(prod_image: str) -> Iterator[Container]:
+    """A prod container answering on a loopback port."""
+    with running(prod_image) as container:
+        wait_until_serving(container)
+        yield container
+
+
+@pytest.fixture
+def project_copy() -> Iterator[Path]:
+    """A copy of the project's files, free to change, readable by any container user."""
+    copy = Path(tempfile.mkdtemp(prefix="minimal-py-poetry-"))
+    copy.chmod(0o755)
+    yield copy_project(copy)
+    shutil.rmtree(copy)
+
+
+@pytest.fixture
+def compose(project_copy: Path) -> Iterator[Compose]:
+    """docker compose in a copy of the project, on free loopback ports; always taken down."""
+    project = Compose(
+        project_copy, free_loopback_port(), free_loopback_port(), f"mpp-{uuid.uuid4().hex[:8]}"
+    )
+    try:
+        yield project
+    finally:
+        # Every profile: a plain `down` leaves running the services of inactive profiles
+        # (the debug server), with their network and image.
+        project.run(
+            "--profile", "*",
+            "down", "--volumes", "--remove-orphans", "--rmi", "local", "--timeout", "1",
+        )  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def registry() -> Iterator[Registry]:
+    """A registry on 127.0.0.1 with a login, which the engine holds. Its port is this
+    run's own: the images the engines hold by its name go with it."""
+    folder = Path(tempfile.mkdtemp(prefix="registry-"))
+    with serving_registry(folder) as found:
+        yield found
+    for engine in ("docker", "podman"):
+        remove_images(engine, f"{found.host}/")
+    shutil.rmtree(folder)
+
+
+@pytest.fixture(scope="session")
+def base(registry: Registry) -> str:
+    """The base image as a two-platform index in the registry, as the official one is."""
+    arm64 = os.environ.get("ARM64_PYTHON_IMAGE", PYTHON_IMAGE)
+    name = f"{registry.host}/python:base"
+    parts = []
+    for platform, image in (("amd64", PYTHON_IMAGE), ("arm64", arm64)):
+        part = f"{name}-{platform}"
+        docker("tag", image, part)
+        pushed = registry.run("docker", "push", "--quiet", part)
+        assert pushed.returncode == 0, pushed.stderr
+        parts.append(part)
+    made = registry.run("docker", "buildx", "imagetools", "create", "--tag", name, *parts)
+    assert made.returncode == 0, made.stderr
+    return name

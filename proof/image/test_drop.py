@@ -1,0 +1,90 @@
+"""A copy without the proof: README's command drops it, nothing left but README names
+what went, and the copy's own test command, workflow and prod image hold on their own."""
+
+import re
+import shlex
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from proof.helpers.engine import DOCKER_ENV, built, remove_images, running, wait_until_serving
+from proof.helpers.project import copy_project, readme_command
+
+
+def _drop_command() -> str:
+    return readme_command(r"rm -rf .*\bproof\b").group(0)
+
+
+def _dropped() -> list[str]:
+    return [word for word in shlex.split(_drop_command())[1:] if not word.startswith("-")]
+
+
+def _text_files(folder: Path) -> dict[Path, str]:
+    texts = {}
+    for path in folder.rglob("*"):
+        if path.is_file() and "node_modules" not in path.parts:
+            try:
+                texts[path] = path.read_text()
+            except UnicodeDecodeError:
+                continue
+    return texts
+
+
+def _run(folder: Path, command: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", "-c", command], cwd=folder, env=DOCKER_ENV,
+        capture_output=True, text=True, timeout=timeout, check=False,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def dropped(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the project after README's command to drop the proof."""
+    folder = copy_project(tmp_path_factory.mktemp("dropped"))
+    folder.chmod(0o755)
+    result = _run(folder, _drop_command(), timeout=60)
+    assert result.returncode == 0, result.stderr
+    return folder
+
+
+def test_nothing_left_but_readme_names_what_went(dropped: Path) -> None:
+    gone = _dropped()
+    assert all(not (dropped / name).exists() for name in gone)
+    names = {Path(name).name for name in gone}
+    named = re.compile("|".join(rf"(?<![\w.-]){re.escape(name)}\b" for name in names))
+    left = [
+        f"{path.relative_to(dropped)}: {found.group(0)}"
+        for path, text in _text_files(dropped).items()
+        if path.name != "README.md"
+        for found in [named.search(text)]
+        if found
+    ]
+    assert left == [], "files that name what the drop removed"
+
+
+def test_workflow_runs_only_what_the_copy_has(dropped: Path) -> None:
+    missing = []
+    for workflow in (dropped / ".github" / "workflows").glob("*.y*ml"):
+        for job in yaml.safe_load(workflow.read_text())["jobs"].values():
+            for step in job["steps"]:
+                for line in step.get("run", "").splitlines():
+                    program = line.split()[0] if line.split() else ""
+                    if "/" in program and not program.startswith(("$", "/", "~")):
+                        missing += [] if (dropped / program).exists() else [program]
+    assert missing == [], "the workflow runs files the copy no longer has"
+
+
+def test_copy_passes_its_test_command_and_serves(dropped: Path) -> None:
+    command = readme_command(r"tests/run\b").group(0)
+    try:
+        result = _run(dropped, command, timeout=1500)
+        assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+        phases = re.findall(r"^=== (.+): \d+ s$", result.stdout, re.MULTILINE)
+        assert len(phases) >= 5, f"the test command printed no phase times:\n{result.stdout}"
+        image = built("minimal-py-poetry-test:dropped-prod", "--target", "prod", context=dropped)
+        with running(image) as server:
+            wait_until_serving(server)
+    finally:
+        remove_images("docker", f"vsc-{dropped.name.lower()}-")

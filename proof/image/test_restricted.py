@@ -1,0 +1,73 @@
+"""The prod image on restricted platforms (Kubernetes "restricted", OpenShift), run with
+the settings deploy/kubernetes declares, and its contents checked by a real image tool."""
+
+import re
+
+import pytest
+
+from proof.helpers.engine import (
+    docker,
+    running,
+    structure_test,
+    wait_for_workers,
+    wait_until_serving,
+)
+from proof.helpers.project import PACKAGE, cpu_limit, deployment
+
+# OpenShift picks a UID from a high range per project and runs it in group 0.
+OPENSHIFT_USER = "1000680000:0"
+
+
+def manifest_docker_args(user: str | None = None) -> list[str]:
+    """docker run options for what the manifest declares: user, filesystem, capabilities."""
+    pod, container = deployment()
+    security = container["securityContext"]
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    uid, gid = pod["securityContext"]["runAsUser"], pod["securityContext"]["runAsGroup"]
+    args = [
+        "--user",
+        user or f"{uid}:{gid}",
+        "--cap-drop",
+        ",".join(security["capabilities"]["drop"]),
+    ]
+    if security["readOnlyRootFilesystem"]:
+        args.append("--read-only")
+    if not security["allowPrivilegeEscalation"]:
+        args += ["--security-opt", "no-new-privileges"]
+    for mount in container["volumeMounts"]:
+        assert "emptyDir" in volumes[mount["name"]], "only emptyDir volumes map to a tmpfs"
+        args += ["--tmpfs", mount["mountPath"]]
+    memory = container["resources"]["limits"]["memory"].replace("Mi", "m")
+    args += ["--cpus", cpu_limit(container), "--memory", memory]
+    args += ["--env", f"WEB_CONCURRENCY={cpu_limit(container)}"]
+    return args
+
+
+@pytest.mark.parametrize("user", [None, OPENSHIFT_USER], ids=["kubernetes", "openshift"])
+def test_serves_under_restricted_settings(prod_image: str, user: str | None) -> None:
+    _, container = deployment()
+    with running(prod_image, *manifest_docker_args(user)) as app:
+        wait_until_serving(app)
+        wait_for_workers(app, int(cpu_limit(container)))
+        logs = app.logs().stdout
+        assert not re.search(r"Permission denied|Read-only file system|Traceback", logs), logs
+        # Root owns /srv, so root could write there if the root filesystem were writable.
+        write_root = app.exec("touch", "/srv/x", user="0")
+        assert "Read-only file system" in write_root.stderr, "the root filesystem is writable"
+        assert app.exec("touch", "/tmp/x").returncode == 0
+
+
+def test_read_only_root_compiles_nothing_at_start(prod_image: str) -> None:
+    """Every module the server imports has its bytecode in the image already."""
+    code = f"import {PACKAGE}, gunicorn.app.wsgiapp, gunicorn.workers.sync; {PACKAGE}.create_app()"
+    result = docker("run", "--rm", "--read-only", prod_image, "python3", "-v", "-c", code)
+    compiled = re.findall(r"^# code object from (/opt/venv/\S+\.py)$", result.stderr, re.M)
+    assert compiled == [], "imported from source, without bytecode"
+
+
+@pytest.mark.parametrize(
+    ("image", "config"), [("prod", "prod-structure.yaml"), ("dev", "dev-structure.yaml")]
+)
+def test_image_structure(request: pytest.FixtureRequest, image: str, config: str) -> None:
+    result = structure_test(request.getfixturevalue(f"{image}_image"), config)
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]

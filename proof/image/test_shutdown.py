@@ -1,0 +1,89 @@
+"""SIGTERM under load: gunicorn finishes what it began, answers no 5xx, and exits 0
+without `docker stop` having to kill it."""
+
+import socket
+import threading
+import time
+from collections import Counter
+
+from proof.helpers.engine import Container, docker
+from proof.helpers.http import read_until_closed, status_of
+from proof.helpers.waiting import wait_until
+
+CLIENTS = 8
+MAX_REQUESTS_PER_CLIENT = 3000
+LOAD_SECONDS = 20
+SLOW_BODY = b'{"slow": "' + b"x" * 2000 + b'"}'
+
+
+def _one_request(port: int) -> str:
+    """'ok', 'not begun' (refused or closed before any byte), or what went wrong."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+            conn.sendall(b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n")
+            response = read_until_closed(conn)
+    except (ConnectionRefusedError, ConnectionResetError):
+        return "not begun"
+    if not response:
+        return "not begun"
+    if status_of(response) == 200 and response.endswith(b'{"status":"ok"}\n'):
+        return "ok"
+    return f"bad: {response[:80]!r}"
+
+
+def _load(port: int, results: Counter, stop: threading.Event) -> None:
+    deadline = time.monotonic() + LOAD_SECONDS
+    for _ in range(MAX_REQUESTS_PER_CLIENT):
+        if stop.is_set() or time.monotonic() > deadline:
+            return
+        outcome = _one_request(port)
+        results[outcome] += 1
+        if outcome == "not begun" and results["ok"]:
+            return
+
+
+def _begin_slow_request(port: int) -> socket.socket:
+    """A request whose body is only half sent: the worker is busy with it."""
+    conn = socket.create_connection(("127.0.0.1", port), timeout=10)
+    head = (
+        b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\n\r\n" % len(SLOW_BODY)
+    )
+    conn.sendall(head + SLOW_BODY[:1000])
+    return conn
+
+
+def test_sigterm_under_load_finishes_begun_requests(prod_server: Container) -> None:
+    port = prod_server.port()
+    slow = _begin_slow_request(port)
+    results: Counter = Counter()
+    stop = threading.Event()
+    clients = [threading.Thread(target=_load, args=(port, results, stop)) for _ in range(CLIENTS)]
+    for client in clients:
+        client.start()
+    wait_until(
+        lambda: results["ok"], lambda ok: ok >= 200 or not any(c.is_alive() for c in clients),
+        "200 requests answered",
+    )  # fmt: skip
+
+    stopper = threading.Thread(target=docker, args=("stop", "--time", "30", prod_server.id))
+    stopper.start()
+    # The rest of the slow body goes once gunicorn has the signal.
+    wait_until(
+        lambda: prod_server.logs().stdout, lambda logs: "Handling signal: term" in logs,
+        "gunicorn to log SIGTERM",
+    )  # fmt: skip
+    slow.sendall(SLOW_BODY[1000:])
+    slow_response = read_until_closed(slow)
+    slow.close()
+    stopper.join(timeout=60)
+    stop.set()
+    for client in clients:
+        client.join(timeout=30)
+
+    assert status_of(slow_response) == 200, slow_response[:200]
+    assert slow_response.endswith(b'"}}\n')
+    assert results["ok"] >= 200
+    assert [k for k in results if k.startswith("bad")] == [], results
+    state = prod_server.inspect()["State"]
+    assert state["ExitCode"] == 0, "gunicorn did not exit by itself (137 means docker killed it)"

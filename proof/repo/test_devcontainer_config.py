@@ -1,0 +1,35 @@
+"""devcontainer.json as the Dev Containers CLI reads it: the dev stage, a non-root user,
+VS Code's interpreter, test and lint settings, and the forwarded ports."""
+
+import json
+import subprocess
+
+from proof.helpers.engine import devcontainer_cli
+from proof.helpers.project import ROOT, dockerfile_value
+
+
+def _read_configuration() -> dict:
+    result = subprocess.run(
+        [devcontainer_cli(), "read-configuration", "--workspace-folder", str(ROOT)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-4000:]
+    return json.loads(result.stdout)
+
+
+def test_configuration_builds_dev_and_sets_up_vscode() -> None:
+    found = _read_configuration()
+    config, workspace = found["configuration"], found["workspace"]
+    assert config["build"]["target"] == "dev"
+    assert config["remoteUser"] not in ("root", "")
+    venv = dockerfile_value("VIRTUAL_ENV")
+    assert not workspace["workspaceFolder"].startswith(venv)
+    vscode = config["customizations"]["vscode"]
+    assert vscode["settings"]["python.defaultInterpreterPath"] == f"{venv}/bin/python"
+    assert vscode["settings"]["python.testing.pytestEnabled"] is True
+    assert {"ms-python.python", "ms-python.debugpy", "charliermarsh.ruff"} <= set(
+        vscode["extensions"]
+    )
+    # The app's port and debugpy's; a team may forward more.
+    assert {8000, 5678} <= set(config["forwardPorts"])
+    assert all(config["portsAttributes"][str(port)]["label"] for port in (8000, 5678))
