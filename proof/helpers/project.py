@@ -42,7 +42,8 @@ def readme_code_lines(readme: Path = ROOT / "README.md") -> list[str]:
 
 
 def readme_command(pattern: str, readme: Path = ROOT / "README.md") -> re.Match[str]:
-    """The first line of a README's code blocks that matches pattern from its start."""
+    """How pattern matches, from its start, the first line of a README's code blocks that
+    it matches; the line itself is the match's `string`."""
     for line in readme_code_lines(readme):
         if found := re.match(pattern, line):
             return found

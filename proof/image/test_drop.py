@@ -14,7 +14,7 @@ from proof.helpers.project import copy_project, readme_command
 
 
 def _drop_command() -> str:
-    return readme_command(r"rm -rf .*\bproof\b").group(0)
+    return readme_command(r"rm -rf .*\bproof\b").string
 
 
 def _dropped() -> list[str]:
@@ -24,7 +24,7 @@ def _dropped() -> list[str]:
 def _text_files(folder: Path) -> dict[Path, str]:
     texts = {}
     for path in folder.rglob("*"):
-        if path.is_file() and "node_modules" not in path.parts:
+        if path.is_file() and not {".git", "node_modules"} & set(path.parts):
             try:
                 texts[path] = path.read_text()
             except UnicodeDecodeError:
@@ -41,11 +41,13 @@ def _run(folder: Path, command: str, timeout: float) -> subprocess.CompletedProc
 
 @pytest.fixture(scope="module")
 def dropped(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the project after README's command to drop the proof."""
+    """A copy of the project after README's command to drop the proof, as a team's
+    repository: the linters see what git tracks."""
     folder = copy_project(tmp_path_factory.mktemp("dropped"))
     folder.chmod(0o755)
-    result = _run(folder, _drop_command(), timeout=60)
-    assert result.returncode == 0, result.stderr
+    for command in (_drop_command(), "git init --quiet && git add --all"):
+        result = _run(folder, command, timeout=60)
+        assert result.returncode == 0, result.stderr
     return folder
 
 
@@ -77,7 +79,7 @@ def test_workflow_runs_only_what_the_copy_has(dropped: Path) -> None:
 
 
 def test_copy_passes_its_test_command_and_serves(dropped: Path) -> None:
-    command = readme_command(r"tests/run\b").group(0)
+    command = readme_command(r"tests/run\b").string
     try:
         result = _run(dropped, command, timeout=1500)
         assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
