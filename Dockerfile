@@ -1,33 +1,30 @@
 # One Dockerfile; its stages and who uses each:
-#   python-image  the default base image (PYTHON_IMAGE replaces it)
+#   python-image  the default base image, in a FROM line of its own for Dependabot
 #   base       the Python image and the settings every stage shares
-#   poetry     uv, Poetry in its own venv (installed by uv), and an empty /opt/venv
-#   build      poetry plus the runtime dependencies in /opt/venv
-#   dev-tools  base plus git, shellcheck and the dev user; it needs nothing of
-#              Poetry, so it builds beside `poetry` and `build`
-#   dev        dev-tools plus build's venvs and the dev dependencies: the dev
-#              container, `docker compose up` and the test suite
-#   wheel      poetry plus the app, built as a wheel by the project's own build backend
-#              and installed into a tree of its own; it needs no dependencies, so it
-#              builds beside `build`
+#   poetry     uv, Poetry in a venv of its own, and an empty /opt/venv
+#   build      poetry plus the runtime dependencies in /opt/venv, from poetry.lock alone
+#   dev-tools  base plus git, shellcheck and the dev user, built beside poetry and build
+#   dev        dev-tools plus build's venvs and the dev dependencies: the dev container,
+#              `docker compose up` and the test command
+#   wheel      poetry plus the app as a wheel, installed into a tree of its own; it
+#              needs no dependencies, so it builds beside build
 #   prod       build's /opt/venv and wheel's tree on the base image: deploys, and a
 #              plain `docker build .`
 
-# PYTHON_IMAGE picks the base of every stage; unset or empty, it is this official
-# image, named in a FROM line of its own so that Dependabot can see and update it.
+# Unset or empty, PYTHON_IMAGE is the official image below.
 ARG PYTHON_IMAGE
-# Poetry's own venv, apart from the project's.
 ARG POETRY_VENV=/opt/poetry
-# uv, which installs Poetry and the app's build backend; it stays in the build stages.
 ARG UV_VENV=/opt/uv
-# The app's installed files alone, so that prod takes them as a layer of their own.
 ARG APP_TREE=/app-tree
 ARG DEV_USER=dev
+# Where pip, uv and Poetry cache as root, and where they look for index logins.
+ARG CACHE_DIR=/root/.cache
+ARG NETRC=/root/.netrc
 # Empty means PyPI itself; set it to use a mirror (Artifactory, Nexus, devpi). Its
 # login, like a private index's, comes from the `netrc` secret, never from the URL: a
 # build argument is recorded in the image history.
 ARG POETRY_PYPI_MIRROR_URL=""
-FROM python:3.14-slim AS python-image
+FROM python:3.15-slim AS python-image
 
 FROM ${PYTHON_IMAGE:-python-image} AS base
 # Set (deploy/publish sets it from the commit), it makes every stage's bytecode record
@@ -36,82 +33,89 @@ ARG SOURCE_DATE_EPOCH
 # - VIRTUAL_ENV, PATH: python3 and every console script resolve to the project venv.
 # - PYTHONUNBUFFERED: log lines reach `docker logs` as they are written.
 # - SSL_CERT_FILE, PIP_CERT, REQUESTS_CA_BUNDLE: uv, pip, Poetry and the app trust the
-#   system CA bundle, not copies of their own, so that on a TLS-inspecting network a
-#   `ca-bundle` build secret mounted over it for a download step reaches them all
-#   without entering a layer, and a company CA added to the base is trusted.
+#   system CA bundle, so that a `ca-bundle` secret mounted over it for a download step
+#   reaches them all without entering a layer, and a company CA in the base is trusted.
 ENV VIRTUAL_ENV=/opt/venv \
     PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
 ENV PIP_CERT=$SSL_CERT_FILE \
     REQUESTS_CA_BUNDLE=$SSL_CERT_FILE
-# The official images ship a system-wide pip, which has no place in production;
-# the venvs below get theirs from ensurepip or go without. A distribution's own pip
-# (PEP 668: "externally managed") belongs to its package manager and stays; no venv
-# here can import it.
-RUN if python3 -m pip --version >/dev/null 2>&1 \
-        && [ ! -e "$(python3 -c 'import sysconfig; print(sysconfig.get_path("stdlib"))')/EXTERNALLY-MANAGED" ]; then \
-        python3 -m pip uninstall --yes --quiet pip; \
-    fi
+# Every step stops at its first failing command, in a pipe too.
+SHELL ["/bin/bash", "-euo", "pipefail", "-c"]
+# The official images ship a system-wide pip, which has no place in production. A
+# distribution's own pip (PEP 668: "externally managed") belongs to its package manager
+# and stays; no venv here can import it.
+RUN <<EOF
+stdlib=$(python3 -c 'import sysconfig; print(sysconfig.get_path("stdlib"))')
+if python3 -m pip --version >/dev/null 2>&1 && [ ! -e "$stdlib/EXTERNALLY-MANAGED" ]; then
+    python3 -m pip uninstall --yes --quiet pip
+fi
+EOF
 
 FROM base AS poetry
 ARG POETRY_VENV
 ARG UV_VENV
+ARG CACHE_DIR
+ARG NETRC
+ARG POETRY_PYPI_MIRROR_URL
 ARG UV_VERSION=0.13.9
 ARG POETRY_VERSION=2.5.1
 ARG POETRY_MIRROR_PLUGIN_VERSION=0.6.5
-ARG POETRY_PYPI_MIRROR_URL
-# uv, from PyPI in a throwaway venv, installs Poetry several times faster than pip
-# would; Poetry gets a venv of its own so that neither it nor its dependencies ever
-# land in /opt/venv. The cache mount is the real cache folder of pip, uv and Poetry
-# as root; this engine expands no variables in --mount, hence the literal paths.
-# Every download step takes the optional `netrc` secret as root's ~/.netrc, where
-# pip, uv and Poetry look for index logins; like `ca-bundle`, it enters no layer.
-# index-login-hint runs each one, to say so when an index refuses the login.
+# Every download step takes the optional `netrc` and `ca-bundle` secrets, which enter
+# no layer, and runs under index-login-hint, which says so when an index refuses.
 COPY --chmod=755 docker/index-login-hint /usr/local/bin/
-RUN --mount=type=secret,id=ca-bundle,target=/etc/ssl/certs/ca-certificates.crt \
-    --mount=type=secret,id=netrc,target=/root/.netrc \
-    --mount=type=cache,target=/root/.cache \
-    python3 -m venv "$UV_VENV" \
-    && index-login-hint "$UV_VENV/bin/pip" install --quiet --no-input \
-        ${POETRY_PYPI_MIRROR_URL:+--index-url "$POETRY_PYPI_MIRROR_URL"} "uv==${UV_VERSION}" \
-    && ln -s "$UV_VENV/bin/uv" /usr/local/bin/uv \
-    && python3 -m venv --without-pip "$POETRY_VENV" \
-    && index-login-hint uv pip install --quiet --python "$POETRY_VENV/bin/python" \
-        ${POETRY_PYPI_MIRROR_URL:+--index-url "$POETRY_PYPI_MIRROR_URL"} \
-        "poetry==${POETRY_VERSION}" \
-        "poetry-plugin-pypi-mirror==${POETRY_MIRROR_PLUGIN_VERSION}" \
-    && ln -s "$POETRY_VENV/bin/poetry" /usr/local/bin/poetry \
-    && python3 -m venv --without-pip "$VIRTUAL_ENV"
+# uv installs Poetry several times faster than pip would; Poetry gets a venv of its own
+# so that neither it nor its dependencies ever land in /opt/venv.
+RUN --mount=type=secret,id=ca-bundle,target=$SSL_CERT_FILE \
+    --mount=type=secret,id=netrc,target=$NETRC \
+    --mount=type=cache,target=$CACHE_DIR <<EOF
+python3 -m venv "$UV_VENV"
+index-login-hint "$UV_VENV/bin/pip" install --quiet --no-input \
+    ${POETRY_PYPI_MIRROR_URL:+--index-url="$POETRY_PYPI_MIRROR_URL"} "uv==$UV_VERSION"
+ln -s "$UV_VENV/bin/uv" /usr/local/bin/uv
+python3 -m venv --without-pip "$POETRY_VENV"
+index-login-hint uv pip install --quiet --python "$POETRY_VENV/bin/python" \
+    ${POETRY_PYPI_MIRROR_URL:+--index-url="$POETRY_PYPI_MIRROR_URL"} \
+    "poetry==$POETRY_VERSION" "poetry-plugin-pypi-mirror==$POETRY_MIRROR_PLUGIN_VERSION"
+ln -s "$POETRY_VENV/bin/poetry" /usr/local/bin/poetry
+python3 -m venv --without-pip "$VIRTUAL_ENV"
+EOF
+
 WORKDIR /src
 
 FROM poetry AS build
 COPY pyproject.toml poetry.lock ./
 # Only the lock decides this layer, so an app-only change reuses it. A stale lock
 # fails here, before any download, with Poetry's advice to run `poetry lock`.
-RUN --mount=type=secret,id=ca-bundle,target=/etc/ssl/certs/ca-certificates.crt \
-    --mount=type=secret,id=netrc,target=/root/.netrc \
-    --mount=type=cache,target=/root/.cache \
+RUN --mount=type=secret,id=ca-bundle,target=$SSL_CERT_FILE \
+    --mount=type=secret,id=netrc,target=$NETRC \
+    --mount=type=cache,target=$CACHE_DIR \
     index-login-hint poetry install --only main --no-root --no-interaction --compile
 
 FROM base AS dev-tools
 ARG DEV_USER
 # git for the developer, and shellcheck for pre-commit from the distribution, which
-# builds it for every architecture (PyPI has no Linux arm64 build). The venv group
-# keeps /opt/venv writable to the dev user after the Dev Containers CLI remaps its UID
-# to the host user's. UID 1000, which Codespaces expects, may already be taken by the
-# base (Ubuntu's images have an "ubuntu" user): that user gives way.
+# builds it for every architecture (PyPI has no Linux arm64 build); apt keeps no lists
+# or packages in the layer, whatever the base configures. The venv group keeps
+# /opt/venv writable to the dev user after the Dev Containers CLI remaps its UID to the
+# host user's. UID 1000, which Codespaces expects, may be taken by the base (Ubuntu's
+# images have an "ubuntu" user): that user gives way.
 # hadolint ignore=DL3008
-RUN --mount=type=secret,id=ca-bundle,target=/etc/ssl/certs/ca-certificates.crt \
-    apt-get update \
-    && apt-get install -y --no-install-recommends git shellcheck \
-    && rm -rf /var/lib/apt/lists/* \
-    && if taken=$(getent passwd 1000); then userdel --remove "${taken%%:*}"; fi \
-    && groupadd --system venv \
-    && useradd --create-home --shell /bin/bash --uid 1000 --groups venv "$DEV_USER"
+RUN --mount=type=secret,id=ca-bundle,target=$SSL_CERT_FILE <<EOF
+apt-get update
+apt-get install -y --no-install-recommends git shellcheck
+apt-get clean
+rm -rf /var/lib/apt/lists/*
+if taken=$(getent passwd 1000); then userdel --remove "${taken%%:*}"; fi
+groupadd --system venv
+useradd --create-home --shell /bin/bash --uid 1000 --groups venv "$DEV_USER"
+EOF
 
 FROM dev-tools AS dev
 ARG POETRY_VENV
+ARG CACHE_DIR
+ARG NETRC
 ARG POETRY_PYPI_MIRROR_URL
 ARG DEV_USER
 COPY --from=build $POETRY_VENV $POETRY_VENV
@@ -121,42 +125,35 @@ WORKDIR /src
 COPY --from=build /src ./
 # The dev tools go without bytecode: a build runs none of them, and Python writes it
 # on first use, into a venv the dev user may write.
-RUN --mount=type=secret,id=ca-bundle,target=/etc/ssl/certs/ca-certificates.crt \
-    --mount=type=secret,id=netrc,target=/root/.netrc \
-    --mount=type=cache,target=/root/.cache \
-    index-login-hint poetry install --no-root --no-interaction \
-    && chgrp -R venv "$VIRTUAL_ENV" \
-    && chmod -R g+w "$VIRTUAL_ENV" \
-    && find "$VIRTUAL_ENV" -type d -exec chmod g+s {} +
+RUN --mount=type=secret,id=ca-bundle,target=$SSL_CERT_FILE \
+    --mount=type=secret,id=netrc,target=$NETRC \
+    --mount=type=cache,target=$CACHE_DIR <<EOF
+index-login-hint poetry install --no-root --no-interaction
+chgrp -R venv "$VIRTUAL_ENV"
+chmod -R g+w "$VIRTUAL_ENV"
+find "$VIRTUAL_ENV" -type d -exec chmod g+s {} +
+EOF
+
 USER $DEV_USER
 
 FROM poetry AS wheel
-ARG POETRY_VENV
+ARG UV_VENV
 ARG APP_TREE
+ARG CACHE_DIR
+ARG NETRC
 ARG POETRY_PYPI_MIRROR_URL
-ARG BUILD_ENV=/opt/build-env
-COPY pyproject.toml ./
-# The build backend, and what it needs, as pyproject.toml's [build-system] declares
-# them, in an environment of their own: an app-only change reuses this layer.
-RUN --mount=type=secret,id=ca-bundle,target=/etc/ssl/certs/ca-certificates.crt \
-    --mount=type=secret,id=netrc,target=/root/.netrc \
-    --mount=type=cache,target=/root/.cache \
-    python3 -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"], sep="\n")' \
-        >/tmp/build-requires.txt \
-    && python3 -m venv --without-pip "$BUILD_ENV" \
-    && index-login-hint uv pip install --quiet --python "$BUILD_ENV/bin/python" \
-        ${POETRY_PYPI_MIRROR_URL:+--index-url "$POETRY_PYPI_MIRROR_URL"} -r /tmp/build-requires.txt
 COPY . ./
-# A wheel, not an editable install: prod has /opt/venv and nothing of /src. The
-# declared backend builds it through the PEP 517 hook that a front end such as
-# `uv build` calls, without a front end's start-up time. /opt/venv's interpreter,
-# which its console scripts then name, installs it with `installer` from Poetry's
-# venv into a tree that prod takes as a layer of its own (uv would add a file of
-# cache times, which no two builds share).
-RUN "$BUILD_ENV/bin/python" -c 'import importlib, tomllib; importlib.import_module(tomllib.load(open("pyproject.toml", "rb"))["build-system"]["build-backend"]).build_wheel("/tmp/dist")' \
-    && PYTHONPATH=$("$POETRY_VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))') \
-        "$VIRTUAL_ENV/bin/python" -m installer --destdir "$APP_TREE" --compile-bytecode 0 \
-        /tmp/dist/*.whl
+# A wheel, not an editable install: prod has /opt/venv and nothing of /src. uv builds it
+# with the backend pyproject.toml declares; pip installs it for /opt/venv's interpreter,
+# which its console scripts then name, into a tree that prod takes as a layer of its own.
+RUN --mount=type=secret,id=ca-bundle,target=$SSL_CERT_FILE \
+    --mount=type=secret,id=netrc,target=$NETRC \
+    --mount=type=cache,target=$CACHE_DIR <<EOF
+index-login-hint uv build --wheel --quiet --out-dir /tmp/dist \
+    ${POETRY_PYPI_MIRROR_URL:+--index-url="$POETRY_PYPI_MIRROR_URL"}
+"$UV_VENV/bin/pip" --python "$VIRTUAL_ENV/bin/python" install --quiet --no-deps \
+    --root-user-action=ignore --prefix "$APP_TREE" /tmp/dist/*.whl
+EOF
 
 # Same base as the build stage: the venv's interpreter links and compiled wheels
 # only hold on the Python they were built against.
@@ -167,7 +164,7 @@ ENV PORT=8000
 COPY --from=build $VIRTUAL_ENV $VIRTUAL_ENV
 WORKDIR /srv
 COPY gunicorn.conf.py ./
-COPY --from=wheel $APP_TREE/ /
+COPY --from=wheel $APP_TREE/ $VIRTUAL_ENV/
 # Any UID the platform picks works: nothing here needs to be written.
 USER 10001:0
 EXPOSE $PORT

@@ -62,7 +62,7 @@ def preflight() -> None:
         sys.exit("bench: the Docker engine does not answer: start it (dockerd)")
     # The legacy builder rejects RUN --mount; a client without BuildKit says so here.
     if "--progress" not in docker("build", "--help", check=False).stdout:
-        sys.exit("bench: this docker cannot use BuildKit: put Docker 20.10+ first on PATH")
+        sys.exit("bench: this docker cannot use BuildKit: put Docker 26.1+ first on PATH")
     if not inspect(BASE, "{{.Id}}"):
         sys.exit(f"bench: the base image {BASE} is not in the engine: build or tag it first")
 

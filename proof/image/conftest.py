@@ -13,6 +13,7 @@ from proof.helpers.engine import (
     Container,
     built,
     docker,
+    fresh_base_context,
     remove_images,
     running,
     wait_until_serving,
@@ -33,7 +34,7 @@ PREFIX = "minimal-py-poetry-test"
 def docker_engine() -> None:
     """Fail at once, saying what to install, when there is no Docker engine to use."""
     if shutil.which("docker") is None:
-        pytest.fail("docker not found: install Docker Engine (20.10+, BuildKit) or Docker Desktop")
+        pytest.fail("docker not found: install Docker Engine 26.1+ or Docker Desktop")
     if subprocess.run(["docker", "info"], capture_output=True, check=False).returncode != 0:
         pytest.fail(
             "the Docker engine does not answer: start it, and make sure this user may use it"
@@ -112,4 +113,18 @@ def base(registry: Registry) -> str:
         parts.append(part)
     made = registry.run("docker", "buildx", "imagetools", "create", "--tag", name, *parts)
     assert made.returncode == 0, made.stderr
+    return name
+
+
+@pytest.fixture(scope="module")
+def fresh_base(registry: Registry, base: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The base plus a layer of the test module's own, for both platforms, in the
+    registry: no engine has built on it, so every step built on it runs."""
+    context = fresh_base_context(tmp_path_factory.mktemp("fresh-base"), base)
+    name = f"{registry.host}/python:fresh"
+    made = registry.run(
+        "docker", "buildx", "build", "--platform", "linux/amd64,linux/arm64",
+        "--provenance", "false", "--tag", name, "--push", str(context),
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr[-4000:]
     return name

@@ -7,10 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from proof.helpers.engine import build, docker
-from proof.helpers.project import DOCKERFILE, PACKAGE, PYTHON_IMAGE, ROOT
+from proof.helpers.engine import apt_leftovers, build, docker
+from proof.helpers.project import DOCKERFILE, PACKAGE, PYTHON_IMAGE, ROOT, dockerfile_value
 
-CACHE_TARGETS = set(re.findall(r"--mount=type=cache,target=(\S+)", DOCKERFILE))
+# The folders the Dockerfile's cache mounts name, a variable given by its value.
+CACHE_TARGETS = {
+    dockerfile_value(target[1:].strip("{}")) if target.startswith("$") else target
+    for target in re.findall(r"--mount=type=cache,target=([^\s,]+)", DOCKERFILE)
+}
 
 
 def test_stale_lock_fails_early_and_says_to_run_poetry_lock(project_copy: Path) -> None:
@@ -96,6 +100,11 @@ def test_app_only_change_reuses_the_dependency_layer(prod_image: str, project_co
         assert re.search(rf"^#{found.group(1)} CACHED$", result.stderr, re.M), (
             f"the dependency layer was rebuilt: {found.group(0)}"
         )
-    wheel = re.search(r"^#(\d+) \[wheel \d+/\d+\] RUN .*build_wheel", result.stderr, re.M)
+    wheel = re.search(r"^#(\d+) \[wheel \d+/\d+\] RUN .*uv build", result.stderr, re.M)
     assert wheel, "no wheel build step in the build output"
     assert not re.search(rf"^#{wheel.group(1)} CACHED$", result.stderr, re.M), "app not rebuilt"
+
+
+def test_apt_leaves_no_lists_caches_or_packages(dev_image: str, tmp_path: Path) -> None:
+    """On a base without Debian's docker-clean setting, as CI's and many companies' are."""
+    assert apt_leftovers(dev_image, PYTHON_IMAGE, tmp_path) == []

@@ -17,7 +17,6 @@ import pytest
 from proof.helpers.engine import (
     build_steps,
     dev_container,
-    fresh_base_context,
     podman,
     set_cache_from,
 )
@@ -30,19 +29,6 @@ pytestmark = pytest.mark.publish
 PUBLISH = ROOT / "deploy" / "publish"
 INDEX_PASSWORD = secrets.token_hex(16)
 STAGES = set(re.findall(r"^FROM \S+ AS (\S+)", DOCKERFILE, re.MULTILINE))
-
-
-@pytest.fixture(scope="module")
-def fresh_base(registry: Registry, base: str, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The base plus a layer of this run's own, for both platforms, in the registry."""
-    context = fresh_base_context(tmp_path_factory.mktemp("fresh-base"), base)
-    name = f"{registry.host}/python:fresh"
-    made = registry.run(
-        "docker", "buildx", "build", "--platform", "linux/amd64,linux/arm64",
-        "--provenance", "false", "--tag", name, "--push", str(context),
-    )  # fmt: skip
-    assert made.returncode == 0, made.stderr[-4000:]
-    return name
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ import pytest
 from proof.helpers.engine import (
     Container,
     app_tests,
+    apt_leftovers,
     built,
     docker,
     run_python,
@@ -112,6 +113,12 @@ def test_distro_base_has_the_oldest_python_and_a_managed_pip(distro_base: str) -
         f"requires-python admits is {oldest}: set DEBIAN_IMAGE to a release that has it"
     )
     assert found[1] == "True", "the base's pip is not the distribution's (no EXTERNALLY-MANAGED)"
+
+
+def test_distro_dev_keeps_no_apt_lists_or_caches(
+    distro_images: dict[str, str], distro_base: str, tmp_path: Path
+) -> None:
+    assert apt_leftovers(distro_images["dev"], distro_base, tmp_path) == []
 
 
 def test_distro_dev_runs_the_app_tests_as_uid_1000(distro_images: dict[str, str]) -> None:
