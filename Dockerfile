@@ -4,12 +4,10 @@
 #   poetry     uv, Poetry in a venv of its own, and an empty /opt/venv
 #   build      poetry plus the runtime dependencies in /opt/venv, from poetry.lock alone
 #   dev-tools  base plus git, shellcheck and the dev user, built beside poetry and build
-#   dev        dev-tools plus build's venvs and the dev dependencies: the dev container,
+#   dev        dev-tools, build's venvs and the dev dependencies: the dev container,
 #              `docker compose up` and the test command
-#   wheel      poetry plus the app as a wheel, installed into a tree of its own; it
-#              needs no dependencies, so it builds beside build
-#   prod       build's /opt/venv and wheel's tree on the base image: deploys, and a
-#              plain `docker build .`
+#   wheel      poetry plus the app as a wheel in a tree of its own, built beside build
+#   prod       build's /opt/venv and wheel's tree on the base: deploys, `docker build .`
 
 # Unset or empty, PYTHON_IMAGE is the official image below.
 ARG PYTHON_IMAGE
@@ -36,10 +34,10 @@ ARG SOURCE_DATE_EPOCH
 #   system CA bundle, so that a `ca-bundle` secret mounted over it for a download step
 #   reaches them all without entering a layer, and a company CA in the base is trusted.
 ENV VIRTUAL_ENV=/opt/venv \
-    PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
-ENV PIP_CERT=$SSL_CERT_FILE \
+ENV PATH=$VIRTUAL_ENV/bin:$PATH \
+    PIP_CERT=$SSL_CERT_FILE \
     REQUESTS_CA_BUNDLE=$SSL_CERT_FILE
 # Every step stops at its first failing command, in a pipe too.
 SHELL ["/bin/bash", "-euo", "pipefail", "-c"]

@@ -120,7 +120,8 @@ def test_mirror_that_needs_a_login_takes_the_same_secret(index: Index, tmp_path:
         netrc=None,
     )  # fmt: skip
     assert refused.returncode != 0, "the mirror served Poetry without a login"
-    _assert_ends_with_the_login_hint(refused.stderr, "pip install")
+    # The poetry stage's one RUN step installs uv with pip, then Poetry with uv.
+    _assert_ends_with_the_login_hint(refused.stderr, r"poetry \d+/\d+\] RUN ")
     # `build` is where the mirror URL is recorded: dev inherits its history as it is.
     for target in ("build", "prod"):
         image = f"{PREFIX}-mirror-{target}"
