@@ -193,6 +193,7 @@ ROWS = [  # label, metric, digits, unit
     ("p99 latency, the template's gunicorn settings", "p99_settings", 2, " ms"),
     ("p99 latency, gunicorn's own defaults", "p99_defaults", 2, " ms"),
     ("dev container cold build (`--target dev --no-cache`)", "dev_s", 1, " s"),
+    ("dev image, bytes over the base image", "dev_mb", 1, " MB"),
 ]
 
 
@@ -270,6 +271,8 @@ def main() -> None:
                 throughput("access_log", gunicorn_args="--access-logfile -")
                 RESULTS["template"]["dev_s"].append(timed_build(copy, "dev", "--no-cache")[0])
                 log(f"dev: cold build {RESULTS['template']['dev_s'][-1]:.1f} s")
+                dev_size = int(inspect(f"{RUN}-dev", "{{.Size}}"))
+                RESULTS["template"]["dev_mb"].append((dev_size - base_size) / 1e6)
                 for image in IMAGES:
                     port = free_loopback_port()
                     cid, seconds = start(image, port, "--publish", f"127.0.0.1:{port}:8000")

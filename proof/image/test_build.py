@@ -17,6 +17,7 @@ CACHE_TARGETS = {
 }
 
 
+@pytest.mark.floor
 def test_stale_lock_fails_early_and_says_to_run_poetry_lock(project_copy: Path) -> None:
     pyproject = project_copy / "pyproject.toml"
     declared = pyproject.read_text()
@@ -89,6 +90,7 @@ def test_dockerfile_check_finds_nothing() -> None:
     assert "no warnings found" in output, output[-4000:]
 
 
+@pytest.mark.floor
 def test_app_only_change_reuses_the_dependency_layer(prod_image: str, project_copy: Path) -> None:
     views = project_copy / PACKAGE / "views.py"
     views.write_text(views.read_text() + f"\n# {uuid.uuid4()}\n")
@@ -105,6 +107,7 @@ def test_app_only_change_reuses_the_dependency_layer(prod_image: str, project_co
     assert not re.search(rf"^#{wheel.group(1)} CACHED$", result.stderr, re.M), "app not rebuilt"
 
 
+@pytest.mark.floor
 def test_apt_leaves_no_lists_caches_or_packages(dev_image: str, tmp_path: Path) -> None:
     """On a base without Debian's docker-clean setting, as CI's and many companies' are."""
     assert apt_leftovers(dev_image, PYTHON_IMAGE, tmp_path) == []

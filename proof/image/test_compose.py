@@ -3,10 +3,13 @@
 import json
 from pathlib import Path
 
+import pytest
+
 from proof.helpers.engine import Compose, assert_serves_and_reloads_an_edit
 from proof.helpers.project import PACKAGE
 
 
+@pytest.mark.floor
 def test_up_serves_and_reloads_an_edit(compose: Compose, project_copy: Path) -> None:
     run = compose.run
     container = assert_serves_and_reloads_an_edit(compose, project_copy / PACKAGE / "views.py")
