@@ -52,11 +52,7 @@ fi
 EOF
 
 FROM base AS poetry
-ARG POETRY_VENV
-ARG UV_VENV
-ARG CACHE_DIR
-ARG NETRC
-ARG POETRY_PYPI_MIRROR_URL
+ARG POETRY_VENV UV_VENV CACHE_DIR NETRC POETRY_PYPI_MIRROR_URL
 ARG UV_VERSION=0.13.9
 ARG POETRY_VERSION=2.5.1
 ARG POETRY_MIRROR_PLUGIN_VERSION=0.6.5
@@ -111,11 +107,7 @@ useradd --create-home --shell /bin/bash --uid 1000 --groups venv "$DEV_USER"
 EOF
 
 FROM dev-tools AS dev
-ARG POETRY_VENV
-ARG CACHE_DIR
-ARG NETRC
-ARG POETRY_PYPI_MIRROR_URL
-ARG DEV_USER
+ARG POETRY_VENV CACHE_DIR NETRC POETRY_PYPI_MIRROR_URL DEV_USER
 COPY --from=build $POETRY_VENV $POETRY_VENV
 COPY --from=build /usr/local/bin/poetry /usr/local/bin/index-login-hint /usr/local/bin/
 COPY --from=build $VIRTUAL_ENV $VIRTUAL_ENV
@@ -135,11 +127,7 @@ EOF
 USER $DEV_USER
 
 FROM poetry AS wheel
-ARG UV_VENV
-ARG APP_TREE
-ARG CACHE_DIR
-ARG NETRC
-ARG POETRY_PYPI_MIRROR_URL
+ARG UV_VENV APP_TREE CACHE_DIR NETRC POETRY_PYPI_MIRROR_URL
 COPY . ./
 # A wheel, not an editable install: prod has /opt/venv and nothing of /src. uv builds it
 # with the backend pyproject.toml declares; pip installs it for /opt/venv's interpreter,
