@@ -127,18 +127,19 @@ EOF
 USER $DEV_USER
 
 FROM poetry AS wheel
-ARG UV_VENV APP_TREE CACHE_DIR NETRC POETRY_PYPI_MIRROR_URL
+ARG APP_TREE CACHE_DIR NETRC POETRY_PYPI_MIRROR_URL
 COPY . ./
 # A wheel, not an editable install: prod has /opt/venv and nothing of /src. uv builds it
-# with the backend pyproject.toml declares; pip installs it for /opt/venv's interpreter,
-# which its console scripts then name, into a tree that prod takes as a layer of its own.
+# with the backend pyproject.toml declares and installs it for /opt/venv's interpreter,
+# which its console scripts then name, into a tree that prod takes as a layer of its
+# own; without installer metadata, which records the wheel's build time.
 RUN --mount=type=secret,id=ca-bundle,target=$SSL_CERT_FILE \
     --mount=type=secret,id=netrc,target=$NETRC \
     --mount=type=cache,target=$CACHE_DIR <<EOF
 index-login-hint uv build --wheel --quiet --out-dir /tmp/dist \
     ${POETRY_PYPI_MIRROR_URL:+--index-url="$POETRY_PYPI_MIRROR_URL"}
-"$UV_VENV/bin/pip" --python "$VIRTUAL_ENV/bin/python" install --quiet --no-deps \
-    --root-user-action=ignore --prefix "$APP_TREE" /tmp/dist/*.whl
+uv pip install --quiet --no-deps --no-installer-metadata --compile-bytecode \
+    --python "$VIRTUAL_ENV/bin/python" --prefix "$APP_TREE" /tmp/dist/*.whl
 EOF
 
 # Same base as the build stage: the venv's interpreter links and compiled wheels
