@@ -59,7 +59,7 @@ def supported_pythons() -> list[str]:
 
 def dockerfile_value(name: str) -> str:
     """The value the Dockerfile gives a build argument or environment variable."""
-    match = re.search(rf"^(?:ARG|ENV) {name}=(\S*)", DOCKERFILE, re.MULTILINE)
+    match = re.search(rf"^(?:ARG|ENV) (?:\S+ )*{name}=(\S*)", DOCKERFILE, re.MULTILINE)
     assert match, f"the Dockerfile sets no {name}"
     return match.group(1)
 

@@ -7,7 +7,6 @@ import pytest
 from proof.helpers.engine import (
     Container,
     build,
-    built,
     docker,
     image_config,
     run_python,
@@ -54,28 +53,6 @@ def test_app_is_an_installed_package(prod_image: str) -> None:
 def test_runs_the_python_version_of_the_default_image(prod_image: str) -> None:
     found = run_python(prod_image, "import sys; print('%d.%d' % sys.version_info[:2])").strip()
     assert found == DEFAULT_PYTHON, f"{PYTHON_IMAGE} here has Python {found}"
-
-
-def test_oci_labels_come_from_build_arguments(prod_image: str) -> None:
-    """Set per build, the labels change the image's config and none of its layers."""
-    keys = ("source", "revision", "version", "created")
-    defaults = image_config(prod_image)["Labels"]
-    assert all(defaults[f"org.opencontainers.image.{key}"] for key in keys)
-    given = {
-        "source": "https://example.com/acme/service",
-        "revision": "0123456789abcdef0123456789abcdef01234567",
-        "version": "1.2.3",
-        "created": "2026-01-02T03:04:05Z",
-    }
-    args = [f"--build-arg=IMAGE_{key.upper()}={value}" for key, value in given.items()]
-    labelled = built("minimal-py-poetry-test:labelled", "--target", "prod", *args)
-    labels = image_config(labelled)["Labels"]
-    assert {key: labels[f"org.opencontainers.image.{key}"] for key in keys} == given
-    layers = [
-        json.loads(docker("image", "inspect", image).stdout)[0]["RootFS"]["Layers"]
-        for image in (prod_image, labelled)
-    ]
-    assert layers[0] == layers[1], "a label value rebuilt a layer"
 
 
 def test_gunicorn_config_is_valid(prod_image: str) -> None:
