@@ -3,14 +3,14 @@
 #   base       the Python image and the settings every stage shares
 #   poetry     uv, Poetry in a venv of its own, and an empty /opt/venv
 #   build      poetry plus the runtime dependencies in /opt/venv, from poetry.lock alone
-#   dev        poetry plus git, shellcheck, the dev user, build's venv and the dev
+#   dev        base plus git, shellcheck, the dev user, build's venvs and the dev
 #              dependencies: the dev container, `docker compose up`, the test command
 #   wheel      poetry plus the app as a wheel, in a tree of its own, built beside build
 #   prod       build's /opt/venv and wheel's tree on the base: deploys, `docker build .`
 
 # Unset or empty, PYTHON_IMAGE is the official image below.
 ARG PYTHON_IMAGE
-ARG POETRY_VENV=/opt/poetry BACKEND_VENV=/opt/backend APP_TREE=/app-tree
+ARG POETRY_VENV=/opt/poetry UV_VENV=/opt/uv BACKEND_VENV=/opt/backend APP_TREE=/app-tree
 ARG DEV_USER=dev
 # Where pip, uv and Poetry cache as root, and where they look for index logins.
 ARG CACHE_DIR=/root/.cache NETRC=/root/.netrc
@@ -42,21 +42,22 @@ fi
 EOF
 
 FROM base AS poetry
-ARG POETRY_VENV CACHE_DIR NETRC POETRY_PYPI_MIRROR_URL
+ARG POETRY_VENV UV_VENV CACHE_DIR NETRC POETRY_PYPI_MIRROR_URL
 ARG UV_VERSION=0.13.9
 ARG POETRY_VERSION=2.5.1
 ARG POETRY_MIRROR_PLUGIN_VERSION=0.6.5
 # Every download step takes the optional `netrc` and `ca-bundle` secrets, which enter no
 # layer, and runs under index-login-hint, which says so when an index refuses a login.
 COPY --chmod=755 docker/index-login-hint /usr/local/bin/
-# uv and Poetry get a venv of their own, so that nothing of them lands in /opt/venv.
+# uv and Poetry get venvs of their own, so that nothing of them lands in /opt/venv.
 RUN --mount=type=secret,id=ca-bundle,target=$SSL_CERT_FILE \
     --mount=type=secret,id=netrc,target=$NETRC \
     --mount=type=cache,target=$CACHE_DIR <<EOF
-python3 -m venv "$POETRY_VENV"
-index-login-hint "$POETRY_VENV/bin/pip" install --quiet --no-input \
+python3 -m venv "$UV_VENV"
+index-login-hint "$UV_VENV/bin/pip" install --quiet --no-input \
     ${POETRY_PYPI_MIRROR_URL:+--index-url="$POETRY_PYPI_MIRROR_URL"} "uv==$UV_VERSION"
-ln -s "$POETRY_VENV/bin/uv" "$POETRY_VENV/bin/poetry" /usr/local/bin/
+python3 -m venv --without-pip "$POETRY_VENV"
+ln -s "$UV_VENV/bin/uv" "$POETRY_VENV/bin/poetry" /usr/local/bin/
 index-login-hint uv pip install --quiet --python "$POETRY_VENV/bin/python" \
     ${POETRY_PYPI_MIRROR_URL:+--index-url="$POETRY_PYPI_MIRROR_URL"} \
     "poetry==$POETRY_VERSION" "poetry-plugin-pypi-mirror==$POETRY_MIRROR_PLUGIN_VERSION"
@@ -74,8 +75,8 @@ RUN --mount=type=secret,id=ca-bundle,target=$SSL_CERT_FILE \
     --mount=type=cache,target=$CACHE_DIR \
     index-login-hint poetry install --only main --no-root --no-interaction --compile
 
-FROM poetry AS dev
-ARG CACHE_DIR NETRC POETRY_PYPI_MIRROR_URL DEV_USER
+FROM base AS dev
+ARG POETRY_VENV CACHE_DIR NETRC POETRY_PYPI_MIRROR_URL DEV_USER
 # shellcheck from the distribution, which builds it for every architecture; apt keeps
 # no lists or packages, whatever the base configures. The venv group keeps /opt/venv
 # writable once the Dev Containers CLI remaps the dev user's UID to the host user's.
@@ -91,7 +92,10 @@ groupadd --system venv
 useradd --create-home --shell /bin/bash --uid 1000 --groups venv "$DEV_USER"
 EOF
 
+COPY --from=build $POETRY_VENV $POETRY_VENV
+COPY --from=build /usr/local/bin/poetry /usr/local/bin/index-login-hint /usr/local/bin/
 COPY --from=build $VIRTUAL_ENV $VIRTUAL_ENV
+WORKDIR /src
 COPY --from=build /src ./
 # No bytecode for the dev tools: Python writes it on first use (the venv group may write).
 RUN --mount=type=secret,id=ca-bundle,target=$SSL_CERT_FILE \
