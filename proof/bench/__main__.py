@@ -16,7 +16,7 @@ from pathlib import Path
 
 from proof.helpers.engine import build, build_steps, docker
 from proof.helpers.http import free_loopback_port, http_get
-from proof.helpers.project import PACKAGE, PYTHON_IMAGE, copy_project, dockerfile_value
+from proof.helpers.project import PACKAGE, PYTHON_IMAGE, ROOT, copy_project, dockerfile_value
 from proof.helpers.users import HOST_NETRC, HOST_USER
 
 BASE = PYTHON_IMAGE
@@ -28,6 +28,7 @@ SOURCES = {
     "dev": ("Dockerfile", "dev", ""),
     "naive": ("proof/bench/naive.Dockerfile", "", r"poetry install"),
     "uv-style": ("proof/bench/uv.Dockerfile", "", r"--no-install-project|COPY --from=build "),
+    "baseline": ("Dockerfile", "prod", r"poetry install|COPY --from=build "),
 }
 # The template's pins that the others take, so that each stays written in one place.
 PINS = {"naive": ("POETRY_VERSION", "POETRY_MIRROR_PLUGIN_VERSION"), "uv-style": ("UV_VERSION",)}
@@ -213,7 +214,32 @@ def row(*cells: str) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def report(machine: str, dev_baseline: float) -> str:
+def baseline_copy(ref: str, into: Path) -> Path:
+    """The project as commit ref has it, to build its prod beside the template's."""
+    into.mkdir()
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", ref], capture_output=True, check=False
+    )
+    if archive.returncode:
+        sys.exit(f"bench: BASELINE={ref} is no commit here: {archive.stderr.decode().strip()}")
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+    return into
+
+
+def against_baseline(ref: str) -> tuple[list[str], bool]:
+    """The template's build times next to the baseline's, measured turn about."""
+    t, b = RESULTS["template"], RESULTS["baseline"]
+    lines = ["", row("", "template", f"baseline ({ref})", "template / baseline")]
+    lines.append(row(*["---"] * 4))
+    ratios = []
+    for label, metric, digits, unit in ROWS[:2]:
+        ratios.append(statistics.median(t[metric]) / statistics.median(b[metric]))
+        cells = (cell(image, metric, digits, unit) for image in ("template", "baseline"))
+        lines.append(row(label, *cells, f"{ratios[-1]:.2f}"))
+    return lines, max(ratios) <= 1.1
+
+
+def report(machine: str, dev_baseline: float, baseline: str) -> str:
     t, uv = RESULTS["template"], RESULTS["uv-style"]
     t["rps_ratio"] = [s / d for s, d in zip(t["rps_settings"], t["rps_defaults"], strict=True)]
     t["access_log_ratio"] = [
@@ -237,12 +263,17 @@ def report(machine: str, dev_baseline: float) -> str:
     )
     lines.append(row("app-only rebuild <= 0.5 s, every dependency step reused", verdict[app_met]))
     lines.append(row("req/s >= 1.3x gunicorn's defaults, p99 no worse", verdict[rps_met]))
+    if baseline:
+        table, within = against_baseline(baseline)
+        lines.append(row(f"cold and app-only builds within 10% of {baseline}'s", verdict[within]))
+        lines += table
     return "\n".join(lines)
 
 
 def main() -> None:
     repeats = int(os.environ.get("REPEATS", "3"))
     dev_baseline = float(os.environ.get("DEV_BASELINE_S", "0"))
+    baseline = os.environ.get("BASELINE", "")
     if repeats < 1:
         sys.exit("bench: REPEATS must be 1 or more")
     preflight()
@@ -255,7 +286,8 @@ def main() -> None:
         f" `{BASE}`, REPEATS={repeats}: each cell is the median (min-max)."
     )
     with tempfile.TemporaryDirectory(prefix="bench-") as folder:
-        copy = copy_project(Path(folder))
+        copy = copy_project(Path(folder) / "template")
+        old = baseline_copy(baseline, Path(folder) / "baseline") if baseline else None
         try:
             log("locking the app's dependencies with uv, at poetry.lock's versions")
             lock_with_uv(copy)
@@ -264,6 +296,8 @@ def main() -> None:
                 log(f"repeat {repeat} of {repeats}")
                 # wrk runs sit between builds, which use the time that TIME-WAIT needs to drain
                 builds(copy, "template", repeat)
+                if old:
+                    builds(old, "baseline", repeat)
                 throughput("settings")
                 builds(copy, "naive", repeat)
                 throughput("defaults", GUNICORN_DEFAULTS)
@@ -280,7 +314,7 @@ def main() -> None:
                     RESULTS[image]["start_ms"].append(1000 * seconds)
                     size = int(inspect(f"{RUN}-{image}", "{{.Size}}"))
                     RESULTS[image]["mb"].append((size - base_size) / 1e6)
-            print(report(machine, dev_baseline))
+            print(report(machine, dev_baseline, baseline))
         except (AssertionError, RuntimeError, subprocess.SubprocessError) as error:
             sys.exit(f"bench: {error}")
         finally:
