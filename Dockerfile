@@ -69,11 +69,14 @@ WORKDIR /src
 FROM poetry AS build
 COPY pyproject.toml poetry.lock ./
 # Only the lock decides this layer, so an app-only change reuses it. A stale lock fails
-# here, before any download, with Poetry's advice to run `poetry lock`.
+# here, before any download, with Poetry's advice to run `poetry lock`. Bytecode is
+# compiled in one process, one file after another, so that every build writes the same.
 RUN --mount=type=secret,id=ca-bundle,target=$SSL_CERT_FILE \
     --mount=type=secret,id=netrc,target=$NETRC \
-    --mount=type=cache,target=$CACHE_DIR \
-    index-login-hint poetry install --only main --no-root --no-interaction --compile
+    --mount=type=cache,target=$CACHE_DIR <<EOF
+index-login-hint poetry install --only main --no-root --no-interaction
+PYTHONHASHSEED=0 python3 -m compileall -q "$VIRTUAL_ENV"
+EOF
 
 FROM base AS dev
 ARG POETRY_VENV CACHE_DIR NETRC POETRY_PYPI_MIRROR_URL DEV_USER
@@ -133,8 +136,9 @@ COPY . ./
 RUN <<EOF
 uv build --wheel --quiet --no-build-isolation --python "$BACKEND_VENV/bin/python" \
     --out-dir /tmp/dist
-uv pip install --quiet --no-deps --no-installer-metadata --compile-bytecode \
+uv pip install --quiet --no-deps --no-installer-metadata \
     --python "$VIRTUAL_ENV/bin/python" --prefix "$APP_TREE" /tmp/dist/*.whl
+PYTHONHASHSEED=0 python3 -m compileall -q "$APP_TREE"
 EOF
 
 # Same base as the build stage: the venv's interpreter links and compiled wheels hold
