@@ -3,8 +3,8 @@
 #   base       the Python image and the settings every stage shares
 #   poetry     uv, Poetry in a venv of its own, and an empty /opt/venv
 #   build      poetry plus the runtime dependencies in /opt/venv, from poetry.lock alone
-#   dev        base plus git, shellcheck, the dev user, build's venvs and the dev
-#              dependencies: the dev container, `docker compose up`, the test command
+#   dev        base plus git, shellcheck, the dev user, Poetry and every locked
+#              dependency: the dev container, `docker compose up`, the test command
 #   wheel      poetry plus the app as a wheel, in a tree of its own, built beside build
 #   prod       build's /opt/venv and wheel's tree on the base: deploys, `docker build .`
 
@@ -95,19 +95,19 @@ groupadd --system venv
 useradd --create-home --shell /bin/bash --uid 1000 --groups venv "$DEV_USER"
 EOF
 
-COPY --from=build $POETRY_VENV $POETRY_VENV
-COPY --from=build /usr/local/bin/poetry /usr/local/bin/index-login-hint /usr/local/bin/
-COPY --from=build $VIRTUAL_ENV $VIRTUAL_ENV
+COPY --from=poetry $POETRY_VENV $POETRY_VENV
+COPY --from=poetry /usr/local/bin/poetry /usr/local/bin/index-login-hint /usr/local/bin/
 WORKDIR /src
-COPY --from=build /src ./
-# No bytecode for the dev tools: Python writes it on first use (the venv group may write).
+COPY pyproject.toml poetry.lock ./
+# Every file of the venv is the venv group's to write from the start, as it is created;
+# no bytecode: Python writes it on first use.
 RUN --mount=type=secret,id=ca-bundle,target=$SSL_CERT_FILE \
     --mount=type=secret,id=netrc,target=$NETRC \
     --mount=type=cache,target=$CACHE_DIR <<EOF
+install --directory --group=venv --mode=2775 "$VIRTUAL_ENV"
+umask 002
+python3 -m venv --without-pip "$VIRTUAL_ENV"
 index-login-hint poetry install --no-root --no-interaction
-chgrp -R venv "$VIRTUAL_ENV"
-chmod -R g+w "$VIRTUAL_ENV"
-find "$VIRTUAL_ENV" -type d -exec chmod g+s {} +
 EOF
 
 USER $DEV_USER
