@@ -99,13 +99,19 @@ def new_machine(project: Path) -> Path:
 
 
 def measure(registry: Registry, project: Path, repeats: int) -> dict[str, list[float]]:
+    """Every repeat's cache is published first, so that no publishing engine is still
+    being torn down while an open is timed; then cold and cached opens take turns."""
     times: dict[str, list[float]] = {"cold": [], "cached": []}
     set_cache_from(project, None)
-    for repeat in range(1, repeats + 1):
-        times["cold"].append(open_seconds(new_machine(project), fresh_base()))
+    caches = []
+    for _ in range(repeats):
         base = fresh_base()
         cached = new_machine(project)
         set_cache_from(cached, publish_cache(registry, cached, base))
+        caches.append((cached, base))
+    subprocess.run(["sync"], check=True)
+    for repeat, (cached, base) in enumerate(caches, start=1):
+        times["cold"].append(open_seconds(new_machine(project), fresh_base()))
         times["cached"].append(open_seconds(cached, base, DOCKER_CONFIG=str(registry.config)))
         log(f"{project.name}, repeat {repeat}: cold {times['cold'][-1]:.1f} s,"
             f" from the cache {times['cached'][-1]:.1f} s")  # fmt: skip
@@ -113,7 +119,7 @@ def measure(registry: Registry, project: Path, repeats: int) -> dict[str, list[f
 
 
 def main() -> None:
-    repeats = int(os.environ.get("REPEATS", "3"))
+    repeats = int(os.environ.get("REPEATS", "5"))
     server = docker("version", "--format", "{{.Server.Version}}").stdout.strip()
     lines = [
         f"Machine: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, Docker engine"
