@@ -2,7 +2,8 @@
 #   python-image  the default base image, in a FROM line of its own for Dependabot
 #   base       the Python image and the settings every stage shares
 #   poetry     uv, Poetry in a venv of its own, and an empty /opt/venv
-#   build      poetry plus the runtime dependencies in /opt/venv, from poetry.lock alone
+#   manifest   what of pyproject.toml and poetry.lock decides the dependency layers
+#   build      poetry plus the runtime dependencies in /opt/venv, from the manifest
 #   dev        base plus git, shellcheck, the dev user, Poetry and every locked
 #              dependency: the dev container, `docker compose up`, the test command
 #   wheel      poetry plus the app as a wheel, in a tree of its own, built beside build
@@ -12,6 +13,9 @@
 ARG PYTHON_IMAGE
 ARG POETRY_VENV=/opt/poetry UV_VENV=/opt/uv BACKEND_VENV=/opt/backend APP_TREE=/app-tree
 ARG DEV_USER=dev
+# Distribution packages: what the service needs at run time, in every stage and prod;
+# what its dependencies need to build from source (compilers, headers), never in prod.
+ARG RUNTIME_PACKAGES="" BUILD_PACKAGES=""
 # Where pip, uv and Poetry cache as root, and where they look for index logins.
 ARG CACHE_DIR=/root/.cache NETRC=/root/.netrc
 # Empty means PyPI; set, a mirror (Artifactory, Nexus, devpi). Its login comes from the
@@ -21,7 +25,7 @@ FROM python:3.15-slim AS python-image
 
 FROM ${PYTHON_IMAGE:-python-image} AS base
 # Set, as deploy/publish does, bytecode records source hashes, not build times.
-ARG SOURCE_DATE_EPOCH
+ARG SOURCE_DATE_EPOCH RUNTIME_PACKAGES
 # python3 and every console script resolve to the project venv; logs reach `docker logs`
 # as they are written; uv, pip, Poetry and the app trust the system CA bundle, so that a
 # `ca-bundle` secret mounted over it for a download step reaches them all.
@@ -34,7 +38,10 @@ ENV PATH=$VIRTUAL_ENV/bin:$PATH \
 SHELL ["/bin/bash", "-euo", "pipefail", "-c"]
 # The official images' system-wide pip has no place in production; a distribution's own
 # (PEP 668: "externally managed") belongs to its package manager, and no venv imports it.
-RUN <<EOF
+# hadolint ignore=SC2086
+RUN --mount=type=secret,id=ca-bundle,target=$SSL_CERT_FILE \
+    --mount=type=bind,source=docker/apt-install,target=/usr/local/bin/apt-install <<EOF
+apt-install $RUNTIME_PACKAGES
 stdlib=$(python3 -c 'import sysconfig; print(sysconfig.get_path("stdlib"))')
 if python3 -m pip --version >/dev/null 2>&1 && [ ! -e "$stdlib/EXTERNALLY-MANAGED" ]; then
     python3 -m pip uninstall --yes --quiet pip
@@ -42,7 +49,7 @@ fi
 EOF
 
 FROM base AS poetry
-ARG POETRY_VENV UV_VENV CACHE_DIR NETRC POETRY_PYPI_MIRROR_URL
+ARG POETRY_VENV UV_VENV CACHE_DIR NETRC POETRY_PYPI_MIRROR_URL BUILD_PACKAGES
 ARG UV_VERSION=0.13.9
 ARG POETRY_VERSION=2.5.1
 ARG POETRY_MIRROR_PLUGIN_VERSION=0.6.5
@@ -64,13 +71,26 @@ index-login-hint uv pip install --quiet --python "$POETRY_VENV/bin/python" \
 python3 -m venv --without-pip "$VIRTUAL_ENV"
 EOF
 
+# hadolint ignore=SC2086
+RUN --mount=type=secret,id=ca-bundle,target=$SSL_CERT_FILE \
+    --mount=type=bind,source=docker/apt-install,target=/usr/local/bin/apt-install \
+    apt-install $BUILD_PACKAGES
+
 WORKDIR /src
 
-FROM poetry AS build
+# What the dependency layers are built from: pyproject.toml's dependencies and sources,
+# without its version or tools' settings, poetry.lock, and the build backend's needs.
+FROM poetry AS manifest
+ARG POETRY_VENV
 COPY pyproject.toml poetry.lock ./
-# Only the lock decides this layer, so an app-only change reuses it. A stale lock fails
-# here, before any download, with Poetry's advice to run `poetry lock`. Bytecode is
-# compiled in one process, one file after another, so that every build writes the same.
+RUN --mount=type=bind,source=docker/manifest.py,target=/tmp/manifest.py \
+    "$POETRY_VENV/bin/python" /tmp/manifest.py . /manifest
+
+FROM poetry AS build
+COPY --from=manifest /manifest/pyproject.toml /manifest/poetry.lock ./
+# Only the manifest decides this layer: an app change or a new version reuses it. A
+# stale lock fails here, before any download, with Poetry's advice to run `poetry lock`.
+# Bytecode is compiled in one process, file after file, so every build writes the same.
 RUN --mount=type=secret,id=ca-bundle,target=$SSL_CERT_FILE \
     --mount=type=secret,id=netrc,target=$NETRC \
     --mount=type=cache,target=$CACHE_DIR <<EOF
@@ -79,17 +99,15 @@ PYTHONHASHSEED=0 python3 -m compileall -q "$VIRTUAL_ENV"
 EOF
 
 FROM base AS dev
-ARG POETRY_VENV CACHE_DIR NETRC POETRY_PYPI_MIRROR_URL DEV_USER
-# shellcheck from the distribution, which builds it for every architecture; apt keeps
-# no lists or packages, whatever the base configures. The venv group keeps /opt/venv
+ARG POETRY_VENV CACHE_DIR NETRC POETRY_PYPI_MIRROR_URL DEV_USER BUILD_PACKAGES
+# shellcheck from the distribution, which builds it for every architecture, and what
+# `poetry add` needs to build a dependency from source. The venv group keeps /opt/venv
 # writable once the Dev Containers CLI remaps the dev user's UID to the host user's.
 # UID 1000, which Codespaces expects, gives way if the base has it (Ubuntu's "ubuntu").
-# hadolint ignore=DL3008
-RUN --mount=type=secret,id=ca-bundle,target=$SSL_CERT_FILE <<EOF
-apt-get update
-apt-get install -y --no-install-recommends git shellcheck
-apt-get clean
-rm -rf /var/lib/apt/lists/*
+# hadolint ignore=SC2086
+RUN --mount=type=secret,id=ca-bundle,target=$SSL_CERT_FILE \
+    --mount=type=bind,source=docker/apt-install,target=/usr/local/bin/apt-install <<EOF
+apt-install git shellcheck $BUILD_PACKAGES
 if taken=$(getent passwd 1000); then userdel --remove "${taken%%:*}"; fi
 groupadd --system venv
 useradd --create-home --shell /bin/bash --uid 1000 --groups venv "$DEV_USER"
@@ -98,7 +116,7 @@ EOF
 COPY --from=poetry $POETRY_VENV $POETRY_VENV
 COPY --from=poetry /usr/local/bin/poetry /usr/local/bin/index-login-hint /usr/local/bin/
 WORKDIR /src
-COPY pyproject.toml poetry.lock ./
+COPY --from=manifest /manifest/pyproject.toml /manifest/poetry.lock ./
 # Every file of the venv is the venv group's to write from the start, as it is created;
 # no bytecode: Python writes it on first use.
 RUN --mount=type=secret,id=ca-bundle,target=$SSL_CERT_FILE \
@@ -114,20 +132,15 @@ USER $DEV_USER
 
 FROM poetry AS wheel
 ARG BACKEND_VENV APP_TREE CACHE_DIR NETRC POETRY_PYPI_MIRROR_URL
-COPY pyproject.toml ./
+COPY --from=manifest /manifest/build-requires.txt /tmp/
 # The build backend pyproject.toml declares, in a venv of its own, so that the app's
 # build needs no download, nor secrets, and this step stays cached until it changes.
 RUN --mount=type=secret,id=ca-bundle,target=$SSL_CERT_FILE \
     --mount=type=secret,id=netrc,target=$NETRC \
     --mount=type=cache,target=$CACHE_DIR <<EOF
-python3 - >/tmp/backend.txt <<'PY'
-import tomllib
-with open("pyproject.toml", "rb") as file:
-    print(*tomllib.load(file)["build-system"]["requires"], sep="\n")
-PY
 python3 -m venv --without-pip "$BACKEND_VENV"
 index-login-hint uv pip install --quiet --python "$BACKEND_VENV/bin/python" \
-    ${POETRY_PYPI_MIRROR_URL:+--index-url="$POETRY_PYPI_MIRROR_URL"} -r /tmp/backend.txt
+    ${POETRY_PYPI_MIRROR_URL:+--index-url="$POETRY_PYPI_MIRROR_URL"} -r /tmp/build-requires.txt
 EOF
 
 COPY . ./

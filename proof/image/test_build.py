@@ -10,6 +10,10 @@ import pytest
 from proof.helpers.engine import apt_leftovers, build, docker
 from proof.helpers.project import DOCKERFILE, PACKAGE, PYTHON_IMAGE, ROOT, dockerfile_value
 
+# The steps that install dependencies, which only a change of them may run again.
+BUILD_INSTALL = ("build", r"RUN .*poetry install")
+BACKEND_INSTALL = ("wheel", r"RUN .*-m venv --without-pip")
+
 # The folders the Dockerfile's cache mounts name, a variable given by its value.
 CACHE_TARGETS = {
     dockerfile_value(target[1:].strip("{}")) if target.startswith("$") else target
@@ -90,26 +94,52 @@ def test_dockerfile_check_finds_nothing() -> None:
     assert "no warnings found" in output, output[-4000:]
 
 
+def assert_reused(log: str, steps: list[tuple[str, str]]) -> None:
+    """Each (stage, step pattern) is in the build log, and CACHED."""
+    for stage, step in steps:
+        found = re.search(rf"^#(\d+) \[{stage} \d+/\d+\] {step}.*$", log, re.M)
+        assert found, f"no {stage} step {step!r} in the build output"
+        assert re.search(rf"^#{found.group(1)} CACHED$", log, re.M), (
+            f"a dependency layer was rebuilt: {found.group(0)}"
+        )
+
+
 @pytest.mark.floor
 def test_app_only_change_reuses_the_dependency_layer(prod_image: str, project_copy: Path) -> None:
     views = project_copy / PACKAGE / "views.py"
     views.write_text(views.read_text() + f"\n# {uuid.uuid4()}\n")
     result = build("minimal-py-poetry-test:app-change", "--target", "prod", context=project_copy)
     assert result.returncode == 0, result.stderr[-4000:]
-    reused = [
-        ("build", r"RUN .*poetry install"),
-        ("wheel", r"RUN .*/tmp/backend.txt"),
-        ("prod", r"COPY --from=build"),
-    ]
-    for stage, step in reused:
-        found = re.search(rf"^#(\d+) \[{stage} \d+/\d+\] {step}.*$", result.stderr, re.M)
-        assert found, f"no {stage} step {step!r} in the build output"
-        assert re.search(rf"^#{found.group(1)} CACHED$", result.stderr, re.M), (
-            f"a dependency layer was rebuilt: {found.group(0)}"
-        )
+    assert_reused(result.stderr, [BUILD_INSTALL, BACKEND_INSTALL, ("prod", r"COPY --from=build")])
     wheel = re.search(r"^#(\d+) \[wheel \d+/\d+\] RUN .*uv build", result.stderr, re.M)
     assert wheel, "no wheel build step in the build output"
     assert not re.search(rf"^#{wheel.group(1)} CACHED$", result.stderr, re.M), "app not rebuilt"
+
+
+@pytest.mark.floor
+def test_version_bump_reuses_every_dependency_layer(
+    prod_image: str, dev_image: str, project_copy: Path
+) -> None:
+    """A release's new version and a tool's new setting change no dependency."""
+    pyproject = project_copy / "pyproject.toml"
+    declared = tomllib.loads(pyproject.read_text())["project"]
+    bumped = f"{declared['version']}.post{uuid.uuid4().int % 1000}"
+    version = re.compile(r'^version = ".*"$', re.M)
+    text = version.sub(f'version = "{bumped}"', pyproject.read_text(), count=1)
+    pyproject.write_text(text + "\n[tool.coverage.run]\nbranch = true\n")
+    for target, reused in (
+        ("prod", [BUILD_INSTALL, BACKEND_INSTALL, ("prod", r"COPY --from=build")]),
+        ("dev", [("dev", r"RUN .*--mount=type=cache")]),
+    ):
+        tag = f"minimal-py-poetry-test:bumped-{target}"
+        result = build(tag, "--target", target, context=project_copy)
+        assert result.returncode == 0, result.stderr[-4000:]
+        assert_reused(result.stderr, reused)
+    installed = docker(
+        "run", "--rm", "minimal-py-poetry-test:bumped-prod", "python3", "-c",
+        f"import importlib.metadata; print(importlib.metadata.version({declared['name']!r}))",
+    ).stdout.strip()  # fmt: skip
+    assert installed == bumped
 
 
 @pytest.mark.floor
