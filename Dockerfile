@@ -36,12 +36,15 @@ ENV PATH=$VIRTUAL_ENV/bin:$PATH \
     PIP_CERT=$SSL_CERT_FILE \
     REQUESTS_CA_BUNDLE=$SSL_CERT_FILE
 SHELL ["/bin/bash", "-euo", "pipefail", "-c"]
-# The official images' system-wide pip has no place in production; a distribution's own
-# (PEP 668: "externally managed") belongs to its package manager, and no venv imports it.
-# hadolint ignore=SC2086
-RUN --mount=type=secret,id=ca-bundle,target=$SSL_CERT_FILE \
-    --mount=type=bind,source=docker/apt-install,target=/usr/local/bin/apt-install <<EOF
-apt-install $RUNTIME_PACKAGES
+# Apt keeps no lists or packages, whatever the base configures. The official images'
+# system-wide pip has no place in production; a distribution's own (PEP 668: "externally
+# managed") belongs to its package manager, and no venv imports it.
+# hadolint ignore=DL3008,SC2086
+RUN --mount=type=secret,id=ca-bundle,target=$SSL_CERT_FILE <<EOF
+if [ -n "$RUNTIME_PACKAGES" ]; then
+    apt-get update && apt-get install -y --no-install-recommends $RUNTIME_PACKAGES
+    apt-get clean && rm -rf /var/lib/apt/lists/*
+fi
 stdlib=$(python3 -c 'import sysconfig; print(sysconfig.get_path("stdlib"))')
 if python3 -m pip --version >/dev/null 2>&1 && [ ! -e "$stdlib/EXTERNALLY-MANAGED" ]; then
     python3 -m pip uninstall --yes --quiet pip
@@ -57,9 +60,14 @@ ARG POETRY_MIRROR_PLUGIN_VERSION=0.6.5
 # layer, and runs under index-login-hint, which says so when an index refuses a login.
 COPY --chmod=755 docker/index-login-hint /usr/local/bin/
 # uv and Poetry get venvs of their own, so that nothing of them lands in /opt/venv.
+# hadolint ignore=DL3008,SC2086
 RUN --mount=type=secret,id=ca-bundle,target=$SSL_CERT_FILE \
     --mount=type=secret,id=netrc,target=$NETRC \
     --mount=type=cache,target=$CACHE_DIR <<EOF
+if [ -n "$BUILD_PACKAGES" ]; then
+    apt-get update && apt-get install -y --no-install-recommends $BUILD_PACKAGES
+    apt-get clean && rm -rf /var/lib/apt/lists/*
+fi
 python3 -m venv "$UV_VENV"
 index-login-hint "$UV_VENV/bin/pip" install --quiet --no-input \
     ${POETRY_PYPI_MIRROR_URL:+--index-url="$POETRY_PYPI_MIRROR_URL"} "uv==$UV_VERSION"
@@ -70,11 +78,6 @@ index-login-hint uv pip install --quiet --python "$POETRY_VENV/bin/python" \
     "poetry==$POETRY_VERSION" "poetry-plugin-pypi-mirror==$POETRY_MIRROR_PLUGIN_VERSION"
 python3 -m venv --without-pip "$VIRTUAL_ENV"
 EOF
-
-# hadolint ignore=SC2086
-RUN --mount=type=secret,id=ca-bundle,target=$SSL_CERT_FILE \
-    --mount=type=bind,source=docker/apt-install,target=/usr/local/bin/apt-install \
-    apt-install $BUILD_PACKAGES
 
 WORKDIR /src
 
@@ -104,10 +107,10 @@ ARG POETRY_VENV CACHE_DIR NETRC POETRY_PYPI_MIRROR_URL DEV_USER BUILD_PACKAGES
 # `poetry add` needs to build a dependency from source. The venv group keeps /opt/venv
 # writable once the Dev Containers CLI remaps the dev user's UID to the host user's.
 # UID 1000, which Codespaces expects, gives way if the base has it (Ubuntu's "ubuntu").
-# hadolint ignore=SC2086
-RUN --mount=type=secret,id=ca-bundle,target=$SSL_CERT_FILE \
-    --mount=type=bind,source=docker/apt-install,target=/usr/local/bin/apt-install <<EOF
-apt-install git shellcheck $BUILD_PACKAGES
+# hadolint ignore=DL3008,SC2086
+RUN --mount=type=secret,id=ca-bundle,target=$SSL_CERT_FILE <<EOF
+apt-get update && apt-get install -y --no-install-recommends git shellcheck $BUILD_PACKAGES
+apt-get clean && rm -rf /var/lib/apt/lists/*
 if taken=$(getent passwd 1000); then userdel --remove "${taken%%:*}"; fi
 groupadd --system venv
 useradd --create-home --shell /bin/bash --uid 1000 --groups venv "$DEV_USER"
