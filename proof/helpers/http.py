@@ -1,13 +1,26 @@
 """HTTP to servers on 127.0.0.1, through urllib or raw sockets."""
 
+import json
 import socket
 import urllib.error
 import urllib.request
 
 
 def http_get(url: str, timeout: float = 5) -> tuple[int, dict[str, str], bytes]:
+    return _http(url, timeout)
+
+
+def http_post_json(url: str, body: object, timeout: float = 5) -> tuple[int, dict[str, str], bytes]:
+    return _http(url, timeout, json.dumps(body).encode(), {"Content-Type": "application/json"})
+
+
+def _http(
+    url: str, timeout: float, data: bytes | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    """The status, headers and body of what url answers (GET, or POST of data)."""
+    request = urllib.request.Request(url, data, headers or {})  # noqa: S310 -- loopback URL
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 -- loopback URL
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 -- loopback URL
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as error:
         with error:

@@ -1,6 +1,7 @@
 """The project's files and the facts the tests read from them: its root, the
 Dockerfile's default image and settings, pyproject.toml's package and Python range."""
 
+import json
 import os
 import re
 import shutil
@@ -48,6 +49,42 @@ def readme_command(pattern: str, readme: Path = ROOT / "README.md") -> re.Match[
         if found := re.match(pattern, line):
             return found
     raise AssertionError(f"no command in a code block of {readme.name} matches {pattern!r}")
+
+
+def readme_block(language: str, readme: Path = ROOT / "README.md") -> str:
+    """The first of a README's code blocks fenced as language (```yaml)."""
+    found = re.search(rf"^```{language}\n(.*?)^```$", readme.read_text(), re.M | re.S)
+    assert found, f"no {language} code block in {readme.name}"
+    return found.group(1)
+
+
+def merged(into: dict, extra: dict) -> dict:
+    """into with extra's keys added, as a person adds a snippet's lines to a config
+    file: mappings merge, lists gain the items they lack, other values are replaced."""
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            merged(into[key], value)
+        elif isinstance(value, list) and isinstance(into.get(key), list):
+            into[key] += [item for item in value if item not in into[key]]
+        else:
+            into[key] = value
+    return into
+
+
+def add_readme_service(folder: Path, initialize: str | None = None) -> None:
+    """README's lines for a backing service, added to folder's compose.yaml and
+    devcontainer.json; initialize, a line of README's that sets initializeCommand
+    otherwise (Podman's), after them."""
+    compose = folder / "compose.yaml"
+    config = merged(yaml.safe_load(compose.read_text()), yaml.safe_load(readme_block("yaml")))
+    compose.write_text(yaml.safe_dump(config, sort_keys=False))
+    path = folder / ".devcontainer" / "devcontainer.json"
+    devcontainer = merged(
+        json.loads(path.read_text()), json.loads("{" + readme_block("jsonc") + "}")
+    )
+    if initialize:
+        merged(devcontainer, json.loads("{" + initialize.rstrip(",") + "}"))
+    path.write_text(json.dumps(devcontainer, indent=2))
 
 
 def supported_pythons() -> list[str]:

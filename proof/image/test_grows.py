@@ -1,40 +1,141 @@
-"""The service grows, on a copy: a dependency built from source against a system library
-(psycopg2 and libpq), added the way README's "System packages" says."""
+"""The service grows, on a copy, the way README says: a database beside it, which the dev
+container and the compose dev server reach by name, and a dependency built from source
+against a system library (psycopg2 and libpq)."""
 
 import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from proof.helpers.engine import built, dev_container, docker
-from proof.helpers.project import copy_project, readme_command
+from proof.helpers.engine import Compose, DevContainer, built, dev_container, docker
+from proof.helpers.http import free_loopback_port, http_post_json
+from proof.helpers.project import PACKAGE, add_readme_service, copy_project, readme_command
+from proof.helpers.waiting import wait_until
 
 PACKAGES_LINE = r"ARG RUNTIME_PACKAGES="
+# What the copy adds to its views: notes kept in the database that FLASK_DATABASE_URL names.
+ROUTES = """
+
+import psycopg2
+from flask import current_app
 
 
-@pytest.fixture(scope="module")
-def with_psycopg2(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy whose Dockerfile lists README's packages, after `poetry add psycopg2` in its
-    dev container."""
-    folder = copy_project(tmp_path_factory.mktemp("psycopg2"))
-    folder.chmod(0o755)
-    dockerfile = folder / "Dockerfile"
+def _query(sql, *args):
+    with psycopg2.connect(current_app.config["DATABASE_URL"]) as db, db.cursor() as cursor:
+        cursor.execute("CREATE TABLE IF NOT EXISTS notes (text text NOT NULL)")
+        cursor.execute(sql, args)
+        return cursor.fetchall() if cursor.description else []
+
+
+@{bp}.post("/notes")
+def add_note():
+    _query("INSERT INTO notes VALUES (%s)", request.get_json()["text"])
+    return {{"added": True}}, 201
+
+
+@{bp}.get("/notes")
+def notes():
+    return {{"notes": [text for (text,) in _query("SELECT text FROM notes")]}}
+"""
+# And to its tests: one that queries the database.
+TEST = """import os
+import uuid
+
+from {package} import create_app
+
+
+def test_a_note_is_kept() -> None:
+    url = os.environ["FLASK_DATABASE_URL"]
+    client = create_app({{"TESTING": True, "DATABASE_URL": url}}).test_client()
+    text = uuid.uuid4().hex
+    assert client.post("/notes", json={{"text": text}}).status_code == 201
+    assert text in client.get("/notes").get_json()["notes"]
+"""
+# The notes the app in a dev container finds, as the copy's routes give them.
+READ_NOTES = (
+    "import os; from {package} import create_app; "
+    "app = create_app({{'DATABASE_URL': os.environ['FLASK_DATABASE_URL']}}); "
+    "print(app.test_client().get('/notes').get_json()['notes'])"
+)
+
+
+@dataclass
+class Grown:
+    folder: Path
+    container: DevContainer
+    compose: Compose
+
+
+def _set_packages(dockerfile: Path) -> None:
+    """README's line of system packages in place of the Dockerfile's."""
     line = readme_command(PACKAGES_LINE).string
     packages = re.compile(rf"^{PACKAGES_LINE}.*$", re.M)
     assert packages.search(dockerfile.read_text()), f"no line {PACKAGES_LINE!r} in the Dockerfile"
     dockerfile.write_text(packages.sub(line, dockerfile.read_text(), count=1))
-    add = ["poetry", "add", "psycopg2"]
-    with dev_container(folder) as container:
-        result = container.exec(*add)
-        assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-        imported = container.exec("python", "-c", "import psycopg2")
-        assert imported.returncode == 0, imported.stderr[-2000:]
-    return folder
+
+
+def _add_notes(folder: Path) -> None:
+    views = folder / PACKAGE / "views.py"
+    blueprint = re.search(r"^(\w+) = Blueprint\(", views.read_text(), re.M)
+    assert blueprint, f"{views} defines no Blueprint: point the test at one that does"
+    with views.open("a") as source:
+        source.write(ROUTES.format(bp=blueprint.group(1)))
+    (folder / "tests" / "test_notes.py").write_text(TEST.format(package=PACKAGE))
 
 
 @pytest.fixture(scope="module")
-def prod_with_psycopg2(with_psycopg2: Path) -> str:
-    return built("minimal-py-poetry-test:psycopg2-prod", "--target", "prod", context=with_psycopg2)
+def grown(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Grown]:
+    """A copy with README's system packages and database, its dev container open after
+    `poetry add psycopg2` there, and its compose project, taken down with its data."""
+    folder = copy_project(tmp_path_factory.mktemp("grows"))
+    folder.chmod(0o755)
+    _set_packages(folder / "Dockerfile")
+    add_readme_service(folder)
+    _add_notes(folder)
+    # The project the dev container's initializeCommand starts: the folder's name.
+    compose = Compose(folder, free_loopback_port(), free_loopback_port(), folder.name)
+    try:
+        with dev_container(folder) as container:
+            added = container.exec("poetry", "add", "psycopg2")
+            assert added.returncode == 0, added.stdout[-4000:] + added.stderr[-4000:]
+            yield Grown(folder, container, compose)
+    finally:
+        compose.run("down", "--volumes", "--remove-orphans", "--rmi", "local", "--timeout", "1")
+
+
+def test_app_tests_query_the_database_in_the_dev_container(grown: Grown) -> None:
+    tests = grown.container.exec("pytest", "-p", "no:cacheprovider")
+    assert tests.returncode == 0, tests.stdout[-4000:] + tests.stderr[-2000:]
+    assert "test_notes.py" in tests.stdout, "the database test did not run"
+
+
+def test_dev_server_writes_what_a_rebuilt_dev_container_reads(grown: Grown) -> None:
+    """The compose dev server keeps a note in the database; with the database's container
+    gone and the dev container rebuilt, opening it starts the database again on its
+    volume, and the note is there."""
+    up = grown.compose.run("up", "--detach", "--build", "app")
+    assert up.returncode == 0, up.stdout[-2000:] + up.stderr[-4000:]
+    note = uuid.uuid4().hex
+    url = f"http://127.0.0.1:{grown.compose.app_port}/notes"
+    added = wait_until(lambda: http_post_json(url, {"text": note}), bool, "POST /notes", 60)
+    assert added[0] == 201, (
+        f"POST /notes answered {added}:\n{grown.compose.run('logs').stdout[-3000:]}"
+    )
+    removed = grown.compose.run("rm", "--stop", "--force", "app", "db")
+    assert removed.returncode == 0, removed.stderr[-2000:]
+    rebuilt = grown.container.cli("up", "--remove-existing-container")
+    assert rebuilt.returncode == 0, rebuilt.stdout[-2000:] + rebuilt.stderr[-4000:]
+    found = grown.container.exec("python", "-c", READ_NOTES.format(package=PACKAGE))
+    assert found.returncode == 0, found.stderr[-2000:]
+    assert note in found.stdout, f"the note is gone after the rebuild: {found.stdout[-500:]}"
+
+
+@pytest.fixture(scope="module")
+def prod_with_psycopg2(grown: Grown) -> str:
+    return built("minimal-py-poetry-test:psycopg2-prod", "--target", "prod", context=grown.folder)
 
 
 def test_prod_imports_it_and_finds_the_library(prod_with_psycopg2: str) -> None:

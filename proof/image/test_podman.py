@@ -1,13 +1,14 @@
-"""Rootless Podman, as README sets it up: prod built with its command
-keeps the HEALTHCHECK and runs locked down; the Dev Containers CLI opens the dev
-container with `--docker-path podman`; the netrc and CA secrets work in Podman builds;
-podman-compose serves the dev server with reload. Run them with `proof/run -m podman`,
+"""Rootless Podman, as README sets it up: prod built with its command keeps the
+HEALTHCHECK and runs locked down; the Dev Containers CLI opens the dev container with
+`--docker-path podman`, README's service beside it; the netrc and CA secrets work in
+Podman builds; podman-compose serves the dev server with reload. Run them with `proof/run -m podman`,
 as a non-root user with a subordinate ID range."""
 
 import json
 import os
 import re
 import shlex
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ import pytest
 from proof.helpers.engine import (
     Compose,
     Container,
+    DevContainer,
     added_layer_files,
     assert_serves_and_reloads_an_edit,
     build,
@@ -25,8 +27,9 @@ from proof.helpers.engine import (
     wait_until_serving,
 )
 from proof.helpers.http import free_loopback_port, http_get
-from proof.helpers.project import PACKAGE, PYTHON_IMAGE, readme_command
+from proof.helpers.project import PACKAGE, PYTHON_IMAGE, add_readme_service, readme_command
 from proof.helpers.users import netrc_line
+from proof.helpers.waiting import wait_until
 from proof.image.private_index import MODULE, USER, Index, fresh_lock
 
 pytestmark = pytest.mark.podman
@@ -89,16 +92,39 @@ def test_prod_serves_locked_down_is_healthy_and_stops_cleanly(
     assert exit_code.strip() == "0", locked_down.logs().stdout[-2000:]
 
 
-def test_dev_container_opens_and_files_stay_the_host_users(project_copy: Path) -> None:
-    with dev_container(project_copy, engine="podman") as container:
-        assert container.exec("id", "-un").stdout.strip() == "dev"
-        assert container.exec("touch", "made-in-container.txt").returncode == 0
-        added = container.exec("poetry", "add", "six")
-        assert added.returncode == 0, added.stdout[-2000:] + added.stderr[-2000:]
-        imported = container.exec("python", "-c", "import six")
-        assert imported.returncode == 0, imported.stderr
-        tests = container.exec("pytest")
-        assert tests.returncode == 0, tests.stdout[-4000:] + tests.stderr[-2000:]
+# A connection from the dev container to the database README's service adds, by its name.
+REACH_DB = "import socket; socket.create_connection(('db', 5432), timeout=2).close()"
+
+
+def test_dev_container_opens_reaches_a_service_and_files_stay_the_host_users(
+    project_copy: Path,
+) -> None:
+    """Opened with README's service added, the Podman way; Podman's health checks do not
+    run here (no systemd), so the database is reached once it listens."""
+    add_readme_service(project_copy, readme_command(r'"initializeCommand": .*podman').string)
+    try:
+        with dev_container(project_copy, engine="podman") as container:
+            _dev_container_works(container, project_copy)
+    finally:
+        subprocess.run(
+            ["podman-compose", "down", "--volumes", "--timeout", "1"],
+            cwd=project_copy, capture_output=True, timeout=120, check=False,
+        )  # fmt: skip
+
+
+def _dev_container_works(container: DevContainer, project_copy: Path) -> None:
+    wait_until(
+        lambda: container.exec("python", "-c", REACH_DB), lambda r: r.returncode == 0,
+        "the dev container to reach db:5432", 60,
+    )  # fmt: skip
+    assert container.exec("id", "-un").stdout.strip() == "dev"
+    assert container.exec("touch", "made-in-container.txt").returncode == 0
+    added = container.exec("poetry", "add", "six")
+    assert added.returncode == 0, added.stdout[-2000:] + added.stderr[-2000:]
+    imported = container.exec("python", "-c", "import six")
+    assert imported.returncode == 0, imported.stderr
+    tests = container.exec("pytest")
+    assert tests.returncode == 0, tests.stdout[-4000:] + tests.stderr[-2000:]
     assert 'name = "six"' in (project_copy / "poetry.lock").read_text()
     not_mine = [p for p in project_copy.rglob("*") if p.stat().st_uid != os.getuid()]
     assert not_mine == [], "files in the workspace that the host user does not own"
