@@ -2,6 +2,7 @@
 container and the compose dev server reach by name, and a dependency built from source
 against a system library (psycopg2 and libpq)."""
 
+import json
 import re
 import uuid
 from collections.abc import Iterator
@@ -11,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from proof.helpers.engine import Compose, DevContainer, built, dev_container, docker
-from proof.helpers.http import free_loopback_port, http_post_json
+from proof.helpers.http import free_loopback_port, http_get, http_post_json
 from proof.helpers.project import PACKAGE, add_readme_service, copy_project, readme_command
 from proof.helpers.waiting import wait_until
+from proof.image.debugging import f5_stops_in
 
 PACKAGES_LINE = r"ARG RUNTIME_PACKAGES="
 # What the copy adds to its views: notes kept in the database that FLASK_DATABASE_URL names.
@@ -103,7 +105,10 @@ def grown(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Grown]:
             assert added.returncode == 0, added.stdout[-4000:] + added.stderr[-4000:]
             yield Grown(folder, container, compose)
     finally:
-        compose.run("down", "--volumes", "--remove-orphans", "--rmi", "local", "--timeout", "1")
+        compose.run(
+            "--profile", "*",
+            "down", "--volumes", "--remove-orphans", "--rmi", "local", "--timeout", "1",
+        )  # fmt: skip
 
 
 def test_app_tests_query_the_database_in_the_dev_container(grown: Grown) -> None:
@@ -113,9 +118,9 @@ def test_app_tests_query_the_database_in_the_dev_container(grown: Grown) -> None
 
 
 def test_dev_server_writes_what_a_rebuilt_dev_container_reads(grown: Grown) -> None:
-    """The compose dev server keeps a note in the database; with the database's container
-    gone and the dev container rebuilt, opening it starts the database again on its
-    volume, and the note is there."""
+    """The compose dev server keeps a note in the database, and its debug server reads it;
+    with the database's container gone and the dev container rebuilt, opening it starts
+    the database again on its volume, and the note is there."""
     up = grown.compose.run("up", "--detach", "--build", "app")
     assert up.returncode == 0, up.stdout[-2000:] + up.stderr[-4000:]
     note = uuid.uuid4().hex
@@ -124,13 +129,28 @@ def test_dev_server_writes_what_a_rebuilt_dev_container_reads(grown: Grown) -> N
     assert added[0] == 201, (
         f"POST /notes answered {added}:\n{grown.compose.run('logs').stdout[-3000:]}"
     )
-    removed = grown.compose.run("rm", "--stop", "--force", "app", "db")
+    # The compose debug server, which VS Code attaches to, has app's service and settings.
+    grown.compose.run("rm", "--stop", "--force", "app")
+    debug = grown.compose.run("--profile", "debug", "up", "--detach", "--build", "debug")
+    assert debug.returncode == 0, debug.stdout[-2000:] + debug.stderr[-4000:]
+    listed = wait_until(lambda: http_get(url, timeout=2), lambda r: r[0] == 200, "GET /notes", 60)
+    assert note in json.loads(listed[2])["notes"]
+    removed = grown.compose.run("--profile", "debug", "rm", "--stop", "--force", "debug", "db")
     assert removed.returncode == 0, removed.stderr[-2000:]
     rebuilt = grown.container.cli("up", "--remove-existing-container")
     assert rebuilt.returncode == 0, rebuilt.stdout[-2000:] + rebuilt.stderr[-4000:]
     found = grown.container.exec("python", "-c", READ_NOTES.format(package=PACKAGE))
     assert found.returncode == 0, found.stderr[-2000:]
     assert note in found.stdout, f"the note is gone after the rebuild: {found.stdout[-500:]}"
+
+
+def test_f5_stops_in_a_route_that_queries_it(grown: Grown) -> None:
+    """F5's configuration in the copy's dev image, run with the network and settings that
+    devcontainer.json gives the dev container."""
+    config = json.loads((grown.folder / ".devcontainer" / "devcontainer.json").read_text())
+    settings = [f"--env={k}={v}" for k, v in config["containerEnv"].items() if "${" not in v]
+    image = built("minimal-py-poetry-test:grows-dev", "--target", "dev", context=grown.folder)
+    f5_stops_in(image, grown.folder, "notes", "/notes", [*config["runArgs"], *settings])
 
 
 @pytest.fixture(scope="module")

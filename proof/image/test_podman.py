@@ -1,8 +1,8 @@
 """Rootless Podman, as README sets it up: prod built with its command keeps the
 HEALTHCHECK and runs locked down; the Dev Containers CLI opens the dev container with
 `--docker-path podman`, README's service beside it; the netrc and CA secrets work in
-Podman builds; podman-compose serves the dev server with reload. Run them with `proof/run -m podman`,
-as a non-root user with a subordinate ID range."""
+Podman builds; podman-compose serves the dev server with reload. Run them with
+`proof/run -m podman`, as a non-root user with a subordinate ID range."""
 
 import json
 import os
