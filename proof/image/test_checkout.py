@@ -5,13 +5,12 @@ the dev container and, from a host terminal without them, stops the commit sayin
 to commit."""
 
 import os
-import re
 import shutil
 import subprocess
 from pathlib import Path
 
 from proof.helpers.engine import docker
-from proof.helpers.project import ROOT, copy_project
+from proof.helpers.project import ROOT, copy_project, readme_command
 from proof.helpers.users import HOST_USER
 
 GIT_USER = ["-c", "user.name=Test", "-c", "user.email=test@example.com"]
@@ -44,9 +43,7 @@ def _git_bytes(name: str) -> bytes:
 
 def _hook_setup() -> list[str]:
     """The command README gives for the commit hook."""
-    found = re.search(r"`(git config core\.hooksPath [^`]+)`", (ROOT / "README.md").read_text())
-    assert found, "README gives no `git config core.hooksPath` command"
-    return found.group(1).split()[1:]
+    return readme_command(r"git config core\.hooksPath ").string.split()[1:]
 
 
 def _repository_with_hook(folder: Path) -> Path:
