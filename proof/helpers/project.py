@@ -71,20 +71,27 @@ def merged(into: dict, extra: dict) -> dict:
     return into
 
 
-def add_readme_service(folder: Path, initialize: str | None = None) -> None:
+def readme_jsonc(readme: Path = ROOT / "README.md") -> tuple[dict, list[str]]:
+    """The keys of a README's jsonc block (lines of devcontainer.json), and its comments."""
+    lines = readme_block("jsonc", readme).splitlines()
+    comments = [
+        line.strip().removeprefix("//").strip() for line in lines if line.strip().startswith("//")
+    ]
+    keys = [line for line in lines if not line.strip().startswith("//")]
+    return json.loads("{" + "\n".join(keys) + "}"), comments
+
+
+def add_readme_service(folder: Path, initialize: dict | None = None) -> None:
     """README's lines for a backing service, added to folder's compose.yaml and
-    devcontainer.json; initialize, a line of README's that sets initializeCommand
-    otherwise (Podman's), after them."""
+    devcontainer.json; initialize, if given, in place of README's initializeCommand."""
     compose = folder / "compose.yaml"
     config = merged(yaml.safe_load(compose.read_text()), yaml.safe_load(readme_block("yaml")))
     compose.write_text(yaml.safe_dump(config, sort_keys=False))
     path = folder / ".devcontainer" / "devcontainer.json"
-    devcontainer = merged(
-        json.loads(path.read_text()), json.loads("{" + readme_block("jsonc") + "}")
-    )
+    extra = readme_jsonc()[0]
     if initialize:
-        merged(devcontainer, json.loads("{" + initialize.rstrip(",") + "}"))
-    path.write_text(json.dumps(devcontainer, indent=2))
+        extra["initializeCommand"] = initialize
+    path.write_text(json.dumps(merged(json.loads(path.read_text()), extra), indent=2))
 
 
 def supported_pythons() -> list[str]:

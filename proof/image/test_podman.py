@@ -27,7 +27,13 @@ from proof.helpers.engine import (
     wait_until_serving,
 )
 from proof.helpers.http import free_loopback_port, http_get
-from proof.helpers.project import PACKAGE, PYTHON_IMAGE, add_readme_service, readme_command
+from proof.helpers.project import (
+    PACKAGE,
+    PYTHON_IMAGE,
+    add_readme_service,
+    readme_command,
+    readme_jsonc,
+)
 from proof.helpers.users import netrc_line
 from proof.helpers.waiting import wait_until
 from proof.image.private_index import MODULE, USER, Index, fresh_lock
@@ -92,6 +98,13 @@ def test_prod_serves_locked_down_is_healthy_and_stops_cleanly(
     assert exit_code.strip() == "0", locked_down.logs().stdout[-2000:]
 
 
+def _podman_initialize() -> dict:
+    """The initializeCommand that README's comment gives Podman users."""
+    comment = next((c for c in readme_jsonc()[1] if "Podman" in c), None)
+    assert comment, "README's devcontainer.json lines say nothing for Podman"
+    return json.loads(comment[comment.index("{") :])
+
+
 # A connection from the dev container to the database README's service adds, by its name.
 REACH_DB = "import socket; socket.create_connection(('db', 5432), timeout=2).close()"
 
@@ -101,7 +114,7 @@ def test_dev_container_opens_reaches_a_service_and_files_stay_the_host_users(
 ) -> None:
     """Opened with README's service added, the Podman way; Podman's health checks do not
     run here (no systemd), so the database is reached once it listens."""
-    add_readme_service(project_copy, readme_command(r'"initializeCommand": .*podman').string)
+    add_readme_service(project_copy, _podman_initialize())
     try:
         with dev_container(project_copy, engine="podman") as container:
             _dev_container_works(container, project_copy)
