@@ -16,11 +16,9 @@ ARG DEV_USER=dev
 # Distribution packages: what the service needs at run time, in every stage and prod;
 # what its dependencies need to build from source (compilers, headers), never in prod.
 ARG RUNTIME_PACKAGES="" BUILD_PACKAGES=""
-# Where pip, uv and Poetry cache as root, and where they look for index logins.
-ARG CACHE_DIR=/root/.cache NETRC=/root/.netrc
-# Empty means PyPI; set, a mirror (Artifactory, Nexus, devpi). Its login comes from the
-# `netrc` secret, never from the URL: build arguments stay in the image history.
-ARG POETRY_PYPI_MIRROR_URL=""
+# Where pip, uv and Poetry cache as root and look for index logins; a PyPI mirror, if
+# set, whose login comes from the `netrc` secret: build arguments stay in the history.
+ARG CACHE_DIR=/root/.cache NETRC=/root/.netrc POETRY_PYPI_MIRROR_URL=""
 FROM python:3.15-slim AS python-image
 
 FROM ${PYTHON_IMAGE:-python-image} AS base
@@ -157,8 +155,7 @@ uv pip install --quiet --no-deps --no-installer-metadata \
 PYTHONHASHSEED=0 python3 -m compileall -q "$APP_TREE"
 EOF
 
-# Same base as the build stage: the venv's interpreter links and compiled wheels hold
-# only on the Python they were built against.
+# The build's base: the venv's interpreter links and compiled wheels hold only there.
 FROM base AS prod
 ARG APP_TREE
 ENV PORT=8000
