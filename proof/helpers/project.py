@@ -91,7 +91,7 @@ def add_readme_service(folder: Path, initialize: dict | None = None) -> None:
     extra = readme_jsonc()[0]
     if initialize:
         extra["initializeCommand"] = initialize
-    path.write_text(json.dumps(merged(json.loads(path.read_text()), extra), indent=2))
+    path.write_text(json.dumps(merged(json.loads(path.read_text()), extra), indent=2) + "\n")
 
 
 def supported_pythons() -> list[str]:

@@ -1,7 +1,11 @@
-"""A copy made with Copier, by README's command: the team's names in place of the
-template's, the service alone (what README's drop command removes is not there), the
-answers recorded for `copier update`; its test command passes as it stands."""
+"""Copier, as README says: a copy made by its command has the team's names in place of the
+template's, the service alone (what README's drop command removes is not there) and the
+answers `copier update` reads, and passes its test command as it stands; a copy of the
+previous release (CHANGELOG.md), changed as a team changes it, takes this commit with
+`copier update`, its changes kept, and passes again; where the team and the release
+changed the same line, the update leaves both between README's markers."""
 
+import re
 import shlex
 import subprocess
 from pathlib import Path
@@ -9,40 +13,127 @@ from pathlib import Path
 import pytest
 import yaml
 
-from proof.helpers.engine import DOCKER_ENV, remove_images
-from proof.helpers.project import PACKAGE, PYPROJECT, ROOT, host_tool, readme_command
+from proof.helpers.engine import DOCKER_ENV, in_dev_image, remove_images
+from proof.helpers.project import (
+    PACKAGE,
+    PYPROJECT,
+    ROOT,
+    add_readme_service,
+    host_tool,
+    readme_block,
+    readme_command,
+)
 from proof.image.test_drop import _dropped, _run, _text_files
 from proof.image.test_first_week import _references
 
 PROJECT, PACKAGE_NAME = "acme-web", "acme_web"
 
 
-def _copy_command(into: Path) -> list[str]:
-    """README's `copier copy` command, run with the proof's pinned Copier, from this
-    repository's commit, into a folder, with the team's answers given."""
+def _copy_command(into: Path, release: str = "HEAD") -> list[str]:
+    """README's `copier copy` command, run with the proof's pinned Copier, from a commit of
+    this repository, into a folder, with the team's answers given."""
     words = shlex.split(readme_command(r"uvx copier copy ").string)[1:]
     template, destination = words[-2:]
     assert template.startswith("$") and not destination.startswith("-"), words
     return [
-        host_tool("copier"), *words[1:-2], "--defaults", "--vcs-ref", "HEAD",
+        host_tool("copier"), *words[1:-2], "--defaults", "--vcs-ref", release,
         "--data", f"project_name={PROJECT}", str(ROOT), str(into),
     ]  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def copied(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy that Copier made, as a team's new repository."""
-    parent = tmp_path_factory.mktemp("copier")
-    parent.chmod(0o755)
-    folder = parent / PROJECT
-    made = subprocess.run(
-        _copy_command(folder), env=DOCKER_ENV, capture_output=True, text=True, timeout=300,
+def _copier(folder: Path, *command: str) -> None:
+    done = subprocess.run(
+        command, cwd=folder, env=DOCKER_ENV, capture_output=True, text=True, timeout=300,
         check=False,
     )  # fmt: skip
-    assert made.returncode == 0, made.stdout[-3000:] + made.stderr[-3000:]
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
+def _git(folder: Path, *args: str) -> str:
+    done = _run(
+        folder, shlex.join(["git", "-c", "user.name=team", "-c", "user.email=t@t", *args]), 60
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def _copy(parent: Path, release: str = "HEAD") -> Path:
+    """A copy that Copier made, as a team's new repository, committed."""
+    parent.chmod(0o755)
+    folder = parent / PROJECT
+    _copier(parent, *_copy_command(folder, release))
     folder.chmod(0o755)
-    tracked = _run(folder, "git init --quiet && git add --all", timeout=60)
-    assert tracked.returncode == 0, tracked.stderr
+    _git(folder, "init", "--quiet")
+    _git(folder, "add", "--all")
+    _git(folder, "commit", "--quiet", "--message", "copy")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def copied(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _copy(tmp_path_factory.mktemp("copier"))
+
+
+def _previous_release() -> str:
+    """The commit of the newest release CHANGELOG.md names."""
+    found = re.search(r"^## \S+ \(commit (\w+)\)", (ROOT / "CHANGELOG.md").read_text(), re.M)
+    assert found, "CHANGELOG.md names no released commit"
+    return found.group(1)
+
+
+def _update(folder: Path) -> None:
+    _git(folder, "add", "--all")
+    _git(folder, "commit", "--quiet", "--message", "the team's changes")
+    _copier(folder, host_tool("copier"), "update", "--trust", "--defaults", "--vcs-ref", "HEAD")
+
+
+DEV_APT_LINE = re.compile(r"^(apt-get .*install .*)\bgit\b", re.M)
+TEAM_ROUTE = """
+
+@bp.get("/team")
+def team() -> dict[str, str]:
+    return {"team": "acme"}
+"""
+TEAM_TEST = f"""from {PACKAGE_NAME} import create_app
+
+
+def test_team() -> None:
+    assert create_app({{"TESTING": True}}).test_client().get("/team").json == {{"team": "acme"}}
+"""
+
+
+def _team_changes(folder: Path, dev_image: str) -> None:
+    """A route and its test, a console script, a supplemental source, README's service in
+    compose, jq in the dev stage; a runtime and a dev dependency."""
+    with (folder / PACKAGE_NAME / "views.py").open("a") as views:
+        views.write(TEAM_ROUTE)
+    (folder / "tests" / "test_team.py").write_text(TEAM_TEST)
+    (folder / PACKAGE_NAME / "cli.py").write_text('def main() -> None:\n    print("hello")\n')
+    pyproject = folder / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace(
+            "[tool.poetry]\n",
+            f'[project.scripts]\nhello = "{PACKAGE_NAME}.cli:main"\n\n[tool.poetry]\n',
+        )
+        + '\n[[tool.poetry.source]]\nname = "acme"\nurl = "http://127.0.0.1:9/simple/"\n'
+        'priority = "supplemental"\n'
+    )
+    add_readme_service(folder)
+    dockerfile = folder / "Dockerfile"
+    assert DEV_APT_LINE.search(dockerfile.read_text()), "no apt line with git in the Dockerfile"
+    dockerfile.write_text(DEV_APT_LINE.sub(r"\1git jq", dockerfile.read_text(), count=1))
+    in_dev_image(
+        dev_image, folder, "sh", "-c",
+        "poetry lock && poetry add --lock six && poetry add --lock --group dev tomli-w",
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def updated(tmp_path_factory: pytest.TempPathFactory, dev_image: str) -> Path:
+    """A copy of the previous release with a team's changes, updated to this commit."""
+    folder = _copy(tmp_path_factory.mktemp("update"), _previous_release())
+    _team_changes(folder, dev_image)
+    _update(folder)
     return folder
 
 
@@ -76,3 +167,63 @@ def test_copy_passes_its_test_command(copied: Path) -> None:
         assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     finally:
         remove_images("docker", f"vsc-{PROJECT}-")
+
+
+def test_update_takes_the_release_and_keeps_the_teams_changes(updated: Path) -> None:
+    answers = yaml.safe_load((updated / ".copier-answers.yml").read_text())
+    assert answers["_commit"] != _previous_release()[:7], answers
+    unmerged = _git(updated, "diff", "--name-only", "--diff-filter=U").split()
+    assert unmerged == [], "the update left conflicts where only one side changed"
+    pyproject = (updated / "pyproject.toml").read_text()
+    kept = {
+        "route": "def team()" in (updated / PACKAGE_NAME / "views.py").read_text(),
+        "test": (updated / "tests" / "test_team.py").is_file(),
+        "dependencies": "six" in pyproject and "tomli-w" in pyproject,
+        "script": f'hello = "{PACKAGE_NAME}.cli:main"' in pyproject,
+        "source": 'name = "acme"' in pyproject,
+        "service": "db" in yaml.safe_load((updated / "compose.yaml").read_text())["services"],
+        "dev stage": "git jq" in (updated / "Dockerfile").read_text(),
+    }
+    assert all(kept.values()), f"changes the update lost: {[k for k, v in kept.items() if not v]}"
+    added = _dockerfile_change()[1]
+    assert added[0] in (updated / "Dockerfile").read_text().splitlines(), (
+        "the release's change is missing"
+    )
+
+
+def test_updated_copy_passes_its_test_command(updated: Path) -> None:
+    command = readme_command(r"tests/run\b").string
+    try:
+        result = _run(updated, command, timeout=1500)
+        assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    finally:
+        # The database that opening the dev container started, with its volume.
+        _run(updated, "docker compose down --volumes --timeout 1", 120)
+        remove_images("docker", f"vsc-{PROJECT}-")
+
+
+def _dockerfile_change() -> tuple[list[str], list[str]]:
+    """The lines of the Dockerfile that this commit removes and adds since the previous
+    release."""
+    diff = _run(ROOT, f"git diff --unified=0 {_previous_release()} HEAD -- Dockerfile", 60)
+    lines = [line for line in diff.stdout.splitlines() if not line.startswith(("---", "+++"))]
+    removed = [line[1:] for line in lines if line.startswith("-")]
+    added = [line[1:] for line in lines if line.startswith("+")]
+    assert removed and added, "the release changes no line of the Dockerfile: pick another file"
+    return removed, added
+
+
+def test_a_line_both_changed_is_left_between_readmes_markers(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """The team changes a line of the Dockerfile that the release changed too."""
+    removed = _dockerfile_change()[0]
+    folder = _copy(tmp_path_factory.mktemp("conflict"), _previous_release())
+    dockerfile = folder / "Dockerfile"
+    assert removed[0] in dockerfile.read_text().splitlines()
+    dockerfile.write_text(dockerfile.read_text().replace(removed[0], removed[0] + " # the team's"))
+    _update(folder)
+    markers = readme_block("text").splitlines()
+    lines = dockerfile.read_text().splitlines()
+    assert {markers[0], markers[2], markers[-1]} <= set(lines), "\n".join(lines[:40])
+    assert removed[0] + " # the team's" in lines
