@@ -5,6 +5,7 @@ previous release (CHANGELOG.md), changed as a team changes it, takes this commit
 `copier update`, its changes kept, and passes again; where the team and the release
 changed the same line, the update leaves both between README's markers."""
 
+import json
 import re
 import shlex
 import subprocess
@@ -76,9 +77,20 @@ def copied(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _previous_release() -> str:
     """The commit of the newest release CHANGELOG.md names."""
-    found = re.search(r"^## \S+ \(commit (\w+)\)", (ROOT / "CHANGELOG.md").read_text(), re.M)
-    assert found, "CHANGELOG.md names no released commit"
-    return found.group(1)
+    released = [commit for _, commit in _releases() if commit != "HEAD"]
+    assert released, "CHANGELOG.md names no released commit"
+    return released[0]
+
+
+def _releases() -> list[tuple[str, str]]:
+    """Each release CHANGELOG.md names, newest first: its version and its commit (this
+    one's for the release in the making)."""
+    entries = re.findall(r"^## (\S+) \((?:commit (\w+)|unreleased)\)", _changelog(), re.M)
+    return [(version, commit or "HEAD") for version, commit in entries]
+
+
+def _changelog() -> str:
+    return (ROOT / "CHANGELOG.md").read_text()
 
 
 def _update(folder: Path) -> None:
@@ -227,3 +239,26 @@ def test_a_line_both_changed_is_left_between_readmes_markers(
     lines = dockerfile.read_text().splitlines()
     assert {markers[0], markers[2], markers[-1]} <= set(lines), "\n".join(lines[:40])
     assert removed[0] + " # the team's" in lines
+
+
+def test_check_update_names_the_newer_release(tmp_path: Path) -> None:
+    """On a clone of this repository with the releases tagged as CHANGELOG.md names them,
+    `copier check-update` in a copy of the previous one names this one."""
+    (latest, _), (previous, commit) = _releases()[:2]
+    template = tmp_path / "template"
+    _git(tmp_path, "clone", "--quiet", str(ROOT), str(template))
+    _git(template, "tag", f"v{previous}", commit)
+    _git(template, "tag", f"v{latest}", "HEAD")
+    folder = tmp_path / "copy" / PROJECT
+    folder.parent.mkdir()
+    _copier(folder.parent, *_copy_command(folder, f"v{previous}")[:-2], str(template), str(folder))
+    _git(folder, "init", "--quiet")
+    _git(folder, "add", "--all")
+    _git(folder, "commit", "--quiet", "--message", "copy")
+    checked = subprocess.run(
+        [host_tool("copier"), "check-update", "--output-format", "json"],
+        cwd=folder, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert checked.returncode == 0, checked.stderr[-2000:]
+    found = json.loads(checked.stdout)
+    assert found["update_available"] and found["latest_version"] == latest, found
