@@ -247,8 +247,8 @@ def test_check_update_names_the_newer_release(tmp_path: Path) -> None:
     (latest, _), (previous, commit) = _releases()[:2]
     template = tmp_path / "template"
     _git(tmp_path, "clone", "--quiet", str(ROOT), str(template))
-    _git(template, "tag", f"v{previous}", commit)
-    _git(template, "tag", f"v{latest}", "HEAD")
+    _git(template, "tag", "--force", f"v{previous}", commit)
+    _git(template, "tag", "--force", f"v{latest}", "HEAD")
     folder = tmp_path / "copy" / PROJECT
     folder.parent.mkdir()
     _copier(folder.parent, *_copy_command(folder, f"v{previous}")[:-2], str(template), str(folder))
