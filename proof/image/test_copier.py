@@ -9,6 +9,7 @@ import json
 import re
 import shlex
 import subprocess
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -158,6 +159,8 @@ def test_answers_are_recorded(copied: Path) -> None:
 def test_copy_holds_the_service_alone(copied: Path) -> None:
     there = [name for name in _dropped() if (copied / name).exists()]
     assert there == [], "the copy holds what README's drop command removes"
+    locked = {p["name"] for p in tomllib.loads((copied / "poetry.lock").read_text())["package"]}
+    assert "copier" not in locked, "Copier, a tool of the host, is in the copy's lock"
 
 
 def test_copy_has_the_teams_names(copied: Path) -> None:
