@@ -26,9 +26,10 @@ from proof.helpers.project import (
     readme_command,
 )
 from proof.image.test_drop import _dropped, _run, _text_files
-from proof.image.test_first_week import _references
+from proof.image.test_first_week import NEW_NAME, SCRIPT, _declare_script_and_source, _references
 
-PROJECT, PACKAGE_NAME = "acme-web", "acme_web"
+# The team's answers: the package is named as the first week's changes name it.
+PROJECT, PACKAGE_NAME = "acme-web", NEW_NAME
 
 
 def _copy_command(into: Path, release: str = "HEAD") -> list[str]:
@@ -121,16 +122,7 @@ def _team_changes(folder: Path, dev_image: str) -> None:
     with (folder / PACKAGE_NAME / "views.py").open("a") as views:
         views.write(TEAM_ROUTE)
     (folder / "tests" / "test_team.py").write_text(TEAM_TEST)
-    (folder / PACKAGE_NAME / "cli.py").write_text('def main() -> None:\n    print("hello")\n')
-    pyproject = folder / "pyproject.toml"
-    pyproject.write_text(
-        pyproject.read_text().replace(
-            "[tool.poetry]\n",
-            f'[project.scripts]\nhello = "{PACKAGE_NAME}.cli:main"\n\n[tool.poetry]\n',
-        )
-        + '\n[[tool.poetry.source]]\nname = "acme"\nurl = "http://127.0.0.1:9/simple/"\n'
-        'priority = "supplemental"\n'
-    )
+    _declare_script_and_source(folder)
     add_readme_service(folder)
     dockerfile = folder / "Dockerfile"
     assert DEV_APT_LINE.search(dockerfile.read_text()), "no apt line with git in the Dockerfile"
@@ -194,8 +186,8 @@ def test_update_takes_the_release_and_keeps_the_teams_changes(updated: Path) -> 
         "route": "def team()" in (updated / PACKAGE_NAME / "views.py").read_text(),
         "test": (updated / "tests" / "test_team.py").is_file(),
         "dependencies": "six" in pyproject and "tomli-w" in pyproject,
-        "script": f'hello = "{PACKAGE_NAME}.cli:main"' in pyproject,
-        "source": 'name = "acme"' in pyproject,
+        "script": f'{SCRIPT} = "{PACKAGE_NAME}.cli:main"' in pyproject,
+        "source": "[[tool.poetry.source]]" in pyproject,
         "service": "db" in yaml.safe_load((updated / "compose.yaml").read_text())["services"],
         "dev stage": "git jq" in (updated / "Dockerfile").read_text(),
     }
