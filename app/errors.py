@@ -7,6 +7,7 @@ ErrorResponse = tuple[dict[str, str], int, list[tuple[str, str]]]
 
 
 def register(app: Flask) -> None:
+    """Answer every error, expected or not, with a JSON body."""
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
 

@@ -26,7 +26,13 @@ from proof.helpers.project import (
     readme_command,
 )
 from proof.image.test_drop import _dropped, _run, _text_files
-from proof.image.test_first_week import NEW_NAME, SCRIPT, _declare_script_and_source, _references
+from proof.image.test_first_week import (
+    NEW_NAME,
+    REFERENCES,
+    SCRIPT,
+    _declare_script_and_source,
+    _references,
+)
 
 # The team's answers: the package is named as the first week's changes name it.
 PROJECT, PACKAGE_NAME = "acme-web", NEW_NAME
@@ -192,10 +198,19 @@ def test_update_takes_the_release_and_keeps_the_teams_changes(updated: Path) -> 
         "dev stage": "git jq" in (updated / "Dockerfile").read_text(),
     }
     assert all(kept.values()), f"changes the update lost: {[k for k, v in kept.items() if not v]}"
+    assert not (updated / PACKAGE).exists(), f"the release's {PACKAGE}/ is back beside the team's"
+    team = set(_git(updated, "diff", "--name-only", "HEAD~1", "HEAD").split())
+    release = _run(ROOT, f"git diff --name-only {_previous_release()} HEAD", 60).stdout.split()
+    differ = [
+        name
+        for name, source in _copied_paths(release).items()
+        if name not in team
+        and (updated / name).exists()
+        and (updated / name).read_text() != _as_copied((ROOT / source).read_text())
+    ]
+    assert differ == [], "files only the release changed are not as the release has them"
     added = _dockerfile_change()[1]
-    assert added[0] in (updated / "Dockerfile").read_text().splitlines(), (
-        "the release's change is missing"
-    )
+    assert added[0] in (updated / "Dockerfile").read_text().splitlines(), "the release's line"
 
 
 def test_updated_copy_passes_its_test_command(updated: Path) -> None:
@@ -207,6 +222,19 @@ def test_updated_copy_passes_its_test_command(updated: Path) -> None:
         # The database that opening the dev container started, with its volume.
         _run(updated, "docker compose down --volumes --timeout 1", 120)
         remove_images("docker", f"vsc-{PROJECT}-")
+
+
+def _copied_paths(names: list[str]) -> dict[str, str]:
+    """Where a copy has each of the template's files: the package under the team's name."""
+    return {re.sub(rf"^{PACKAGE}/", f"{PACKAGE_NAME}/", name): name for name in names}
+
+
+def _as_copied(text: str) -> str:
+    """A template file's text with the team's names, as a copy holds it."""
+    text = text.replace(PYPROJECT["project"]["name"], PROJECT)
+    for pattern in REFERENCES:
+        text = re.sub(pattern.format(name=PACKAGE), rf"\g<1>{PACKAGE_NAME}", text, flags=re.M)
+    return text
 
 
 def _dockerfile_change() -> tuple[list[str], list[str]]:
