@@ -1,6 +1,6 @@
 """Copier's task, run in a copy after `copier copy` and `copier update`: the template's
-project name and import package replaced by the copy's. The package's folder is moved
-into the copy's; after an update, the release's new files there join the copy's.
+project name and import package replaced by the copy's, and the package's folder moved
+to the copy's name.
 
 Usage: rename.py PROJECT_NAME PACKAGE_NAME"""
 
@@ -42,7 +42,9 @@ def rename_files(root: Path, project: str, package: str) -> None:
 
 
 def move_package(root: Path, package: str) -> None:
-    """The template's package folder into the copy's, keeping what the copy has."""
+    """The template's package folder into the copy's. During an update it holds the new
+    release's files, which replace the copy's as Copier replaces every other file before
+    it replays the copy's own changes onto them."""
     source, target = root / TEMPLATE_PACKAGE, root / package
     if package == TEMPLATE_PACKAGE or not source.is_dir():
         return
@@ -50,9 +52,9 @@ def move_package(root: Path, package: str) -> None:
         moved = target / path.relative_to(source)
         if path.is_dir():
             moved.mkdir(parents=True, exist_ok=True)
-        elif not moved.exists():
+        else:
             moved.parent.mkdir(parents=True, exist_ok=True)
-            path.rename(moved)
+            path.replace(moved)
     shutil.rmtree(source)
 
 
