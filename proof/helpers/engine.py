@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from proof.helpers.http import http_get
-from proof.helpers.project import PROOF, ROOT, host_tool
+from proof.helpers.project import PROOF, ROOT, blueprint_of, host_tool, readme_command
 from proof.helpers.users import HOST_NETRC, HOST_USER
 from proof.helpers.waiting import wait_until
 
@@ -64,6 +64,19 @@ def _engine(
             f"{program} {' '.join(args)} failed:\n{result.stdout}\n{result.stderr[-4000:]}"
         )
     return result
+
+
+def run_in(folder: Path, command: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    """A bash command in folder, with the engine's environment; a failure is returned."""
+    return subprocess.run(
+        ["bash", "-c", command], cwd=folder, env=DOCKER_ENV,
+        capture_output=True, text=True, timeout=timeout, check=False,
+    )  # fmt: skip
+
+
+def run_test_command(folder: Path) -> subprocess.CompletedProcess[str]:
+    """README's test command, in a copy of the project."""
+    return run_in(folder, readme_command(r"tests/run\b").string, timeout=1500)
 
 
 def build(
@@ -391,11 +404,10 @@ def assert_serves_and_reloads_an_edit(compose: Compose, views: Path) -> str:
     assert up.returncode == 0, up.stdout[-2000:] + up.stderr[-4000:]
     container = compose.run("ps", "--quiet", "app").stdout.strip()
     _wait_for_answer(compose.app_port, "/health", lambda body: body == {"status": "ok"})
-    blueprint = re.search(r"^(\w+) = Blueprint\(", views.read_text(), re.MULTILINE)
-    assert blueprint, f"{views} defines no Blueprint: point the reload check at one that does"
+    blueprint = blueprint_of(views)
     probe = uuid.uuid4().hex
     with views.open("a") as source:
-        source.write(f'\n\n@{blueprint.group(1)}.get("/reload-probe")\ndef reload_probe():\n')
+        source.write(f'\n\n@{blueprint}.get("/reload-probe")\ndef reload_probe():\n')
         source.write(f'    return {{"probe": "{probe}"}}\n')
     _wait_for_answer(compose.app_port, "/reload-probe", lambda body: body == {"probe": probe})
     return container

@@ -4,6 +4,7 @@ Dockerfile's default image and settings, pyproject.toml's package and Python ran
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -49,6 +50,35 @@ def readme_command(pattern: str, readme: Path = ROOT / "README.md") -> re.Match[
         if found := re.match(pattern, line):
             return found
     raise AssertionError(f"no command in a code block of {readme.name} matches {pattern!r}")
+
+
+def blueprint_of(views: Path) -> str:
+    """The name of the Blueprint a views module defines, which new routes join."""
+    found = re.search(r"^(\w+) = Blueprint\(", views.read_text(), re.MULTILINE)
+    assert found, f"{views} defines no Blueprint: point the test at a module that does"
+    return found.group(1)
+
+
+def drop_command() -> str:
+    """README's command that drops the proof from a copy."""
+    return readme_command(r"rm -rf .*\bproof\b").string
+
+
+def dropped_paths() -> list[str]:
+    """What README's drop command removes."""
+    return [word for word in shlex.split(drop_command())[1:] if not word.startswith("-")]
+
+
+def text_files(folder: Path) -> dict[Path, str]:
+    """The text of every file in folder, git's and npm's folders aside."""
+    texts = {}
+    for path in folder.rglob("*"):
+        if path.is_file() and not {".git", "node_modules"} & set(path.parts):
+            try:
+                texts[path] = path.read_text()
+            except UnicodeDecodeError:
+                continue
+    return texts
 
 
 def readme_block(language: str, readme: Path = ROOT / "README.md") -> str:

@@ -15,17 +15,19 @@ from pathlib import Path
 import pytest
 import yaml
 
-from proof.helpers.engine import DOCKER_ENV, in_dev_image, remove_images
+from proof.helpers.engine import DOCKER_ENV, in_dev_image, remove_images, run_in, run_test_command
 from proof.helpers.project import (
     PACKAGE,
     PYPROJECT,
     ROOT,
     add_readme_service,
+    blueprint_of,
+    dropped_paths,
     host_tool,
     readme_block,
     readme_command,
+    text_files,
 )
-from proof.image.test_drop import _dropped, _run, _text_files
 from proof.image.test_first_week import (
     NEW_NAME,
     REFERENCES,
@@ -59,7 +61,7 @@ def _copier(folder: Path, *command: str) -> None:
 
 
 def _git(folder: Path, *args: str) -> str:
-    done = _run(
+    done = run_in(
         folder, shlex.join(["git", "-c", "user.name=team", "-c", "user.email=t@t", *args]), 60
     )
     assert done.returncode == 0, done.stdout + done.stderr
@@ -110,9 +112,9 @@ def _update(folder: Path) -> None:
 DEV_APT_LINE = re.compile(r"^(apt-get .*install .*)\bgit\b", re.M)
 TEAM_ROUTE = """
 
-@bp.get("/team")
+@{bp}.get("/team")
 def team() -> dict[str, str]:
-    return {"team": "acme"}
+    return {{"team": "acme"}}
 """
 TEAM_TEST = f"""from {PACKAGE_NAME} import create_app
 
@@ -125,8 +127,9 @@ def test_team() -> None:
 def _team_changes(folder: Path, dev_image: str) -> None:
     """A route and its test, a console script, a supplemental source, README's service in
     compose, jq in the dev stage; a runtime and a dev dependency."""
-    with (folder / PACKAGE_NAME / "views.py").open("a") as views:
-        views.write(TEAM_ROUTE)
+    views = folder / PACKAGE_NAME / "views.py"
+    with views.open("a") as source:
+        source.write(TEAM_ROUTE.format(bp=blueprint_of(views)))
     (folder / "tests" / "test_team.py").write_text(TEAM_TEST)
     _declare_script_and_source(folder)
     add_readme_service(folder)
@@ -155,7 +158,7 @@ def test_answers_are_recorded(copied: Path) -> None:
 
 
 def test_copy_holds_the_service_alone(copied: Path) -> None:
-    there = [name for name in _dropped() if (copied / name).exists()]
+    there = [name for name in dropped_paths() if (copied / name).exists()]
     assert there == [], "the copy holds what README's drop command removes"
     locked = {p["name"] for p in tomllib.loads((copied / "poetry.lock").read_text())["package"]}
     assert "copier" not in locked, "Copier, a tool of the host, is in the copy's lock"
@@ -167,16 +170,15 @@ def test_copy_has_the_teams_names(copied: Path) -> None:
     template_name = PYPROJECT["project"]["name"]
     left = [
         f"{path.relative_to(copied)}: {found}"
-        for path, text in _text_files(copied).items()
+        for path, text in text_files(copied).items()
         for found in [template_name] * (template_name in text) + _references(text, PACKAGE)
     ]
     assert left == [], "the copy still names the template's project or package"
 
 
 def test_copy_passes_its_test_command(copied: Path) -> None:
-    command = readme_command(r"tests/run\b").string
     try:
-        result = _run(copied, command, timeout=1500)
+        result = run_test_command(copied)
         assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     finally:
         remove_images("docker", f"vsc-{PROJECT}-")
@@ -184,7 +186,9 @@ def test_copy_passes_its_test_command(copied: Path) -> None:
 
 def test_update_takes_the_release_and_keeps_the_teams_changes(updated: Path) -> None:
     answers = yaml.safe_load((updated / ".copier-answers.yml").read_text())
-    assert answers["_commit"] != _previous_release()[:7], answers
+    # The update is not committed yet: the copy's last commit holds the answers before it.
+    before = yaml.safe_load(_git(updated, "show", "HEAD:.copier-answers.yml"))
+    assert answers["_commit"] != before["_commit"], (before, answers)
     unmerged = _git(updated, "diff", "--name-only", "--diff-filter=U").split()
     assert unmerged == [], "the update left conflicts where only one side changed"
     pyproject = (updated / "pyproject.toml").read_text()
@@ -200,7 +204,7 @@ def test_update_takes_the_release_and_keeps_the_teams_changes(updated: Path) -> 
     assert all(kept.values()), f"changes the update lost: {[k for k, v in kept.items() if not v]}"
     assert not (updated / PACKAGE).exists(), f"the release's {PACKAGE}/ is back beside the team's"
     team = set(_git(updated, "diff", "--name-only", "HEAD~1", "HEAD").split())
-    release = _run(ROOT, f"git diff --name-only {_previous_release()} HEAD", 60).stdout.split()
+    release = run_in(ROOT, f"git diff --name-only {_previous_release()} HEAD", 60).stdout.split()
     differ = [
         name
         for name, source in _copied_paths(release).items()
@@ -214,13 +218,12 @@ def test_update_takes_the_release_and_keeps_the_teams_changes(updated: Path) -> 
 
 
 def test_updated_copy_passes_its_test_command(updated: Path) -> None:
-    command = readme_command(r"tests/run\b").string
     try:
-        result = _run(updated, command, timeout=1500)
+        result = run_test_command(updated)
         assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     finally:
         # The database that opening the dev container started, with its volume.
-        _run(updated, "docker compose down --volumes --timeout 1", 120)
+        run_in(updated, "docker compose down --volumes --timeout 1", 120)
         remove_images("docker", f"vsc-{PROJECT}-")
 
 
@@ -240,7 +243,7 @@ def _as_copied(text: str) -> str:
 def _dockerfile_change() -> tuple[list[str], list[str]]:
     """The lines of the Dockerfile that this commit removes and adds since the previous
     release."""
-    diff = _run(ROOT, f"git diff --unified=0 {_previous_release()} HEAD -- Dockerfile", 60)
+    diff = run_in(ROOT, f"git diff --unified=0 {_previous_release()} HEAD -- Dockerfile", 60)
     lines = [line for line in diff.stdout.splitlines() if not line.startswith(("---", "+++"))]
     removed = [line[1:] for line in lines if line.startswith("-")]
     added = [line[1:] for line in lines if line.startswith("+")]

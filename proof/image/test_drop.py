@@ -2,41 +2,20 @@
 what went, and the copy's own test command, workflow and prod image hold on their own."""
 
 import re
-import shlex
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
-from proof.helpers.engine import DOCKER_ENV, built, remove_images, running, wait_until_serving
-from proof.helpers.project import copy_project, readme_command
-
-
-def _drop_command() -> str:
-    return readme_command(r"rm -rf .*\bproof\b").string
-
-
-def _dropped() -> list[str]:
-    return [word for word in shlex.split(_drop_command())[1:] if not word.startswith("-")]
-
-
-def _text_files(folder: Path) -> dict[Path, str]:
-    texts = {}
-    for path in folder.rglob("*"):
-        if path.is_file() and not {".git", "node_modules"} & set(path.parts):
-            try:
-                texts[path] = path.read_text()
-            except UnicodeDecodeError:
-                continue
-    return texts
-
-
-def _run(folder: Path, command: str, timeout: float) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["bash", "-c", command], cwd=folder, env=DOCKER_ENV,
-        capture_output=True, text=True, timeout=timeout, check=False,
-    )  # fmt: skip
+from proof.helpers.engine import (
+    built,
+    remove_images,
+    run_in,
+    run_test_command,
+    running,
+    wait_until_serving,
+)
+from proof.helpers.project import copy_project, drop_command, dropped_paths, text_files
 
 
 @pytest.fixture(scope="module")
@@ -45,20 +24,20 @@ def dropped(tmp_path_factory: pytest.TempPathFactory) -> Path:
     repository: the linters see what git tracks."""
     folder = copy_project(tmp_path_factory.mktemp("dropped"))
     folder.chmod(0o755)
-    for command in (_drop_command(), "git init --quiet && git add --all"):
-        result = _run(folder, command, timeout=60)
+    for command in (drop_command(), "git init --quiet && git add --all"):
+        result = run_in(folder, command, timeout=60)
         assert result.returncode == 0, result.stderr
     return folder
 
 
 def test_nothing_left_but_readme_names_what_went(dropped: Path) -> None:
-    gone = _dropped()
+    gone = dropped_paths()
     assert all(not (dropped / name).exists() for name in gone)
     names = {Path(name).name for name in gone}
     named = re.compile("|".join(rf"(?<![\w.-]){re.escape(name)}\b" for name in names))
     left = [
         f"{path.relative_to(dropped)}: {found.group(0)}"
-        for path, text in _text_files(dropped).items()
+        for path, text in text_files(dropped).items()
         if path.name != "README.md"
         for found in [named.search(text)]
         if found
@@ -79,9 +58,8 @@ def test_workflow_runs_only_what_the_copy_has(dropped: Path) -> None:
 
 
 def test_copy_passes_its_test_command_and_serves(dropped: Path) -> None:
-    command = readme_command(r"tests/run\b").string
     try:
-        result = _run(dropped, command, timeout=1500)
+        result = run_test_command(dropped)
         assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
         phases = re.findall(r"^=== (.+): \d+ s$", result.stdout, re.MULTILINE)
         assert len(phases) >= 5, f"the test command printed no phase times:\n{result.stdout}"

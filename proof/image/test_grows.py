@@ -13,7 +13,13 @@ import pytest
 
 from proof.helpers.engine import Compose, DevContainer, built, dev_container, docker
 from proof.helpers.http import free_loopback_port, http_get, http_post_json
-from proof.helpers.project import PACKAGE, add_readme_service, copy_project, readme_command
+from proof.helpers.project import (
+    PACKAGE,
+    add_readme_service,
+    blueprint_of,
+    copy_project,
+    readme_command,
+)
 from proof.helpers.waiting import wait_until
 from proof.image.debugging import f5_stops_in
 
@@ -81,10 +87,8 @@ def _set_packages(dockerfile: Path) -> None:
 
 def _add_notes(folder: Path) -> None:
     views = folder / PACKAGE / "views.py"
-    blueprint = re.search(r"^(\w+) = Blueprint\(", views.read_text(), re.M)
-    assert blueprint, f"{views} defines no Blueprint: point the test at one that does"
     with views.open("a") as source:
-        source.write(ROUTES.format(bp=blueprint.group(1)))
+        source.write(ROUTES.format(bp=blueprint_of(views)))
     (folder / "tests" / "test_notes.py").write_text(TEST.format(package=PACKAGE))
 
 
