@@ -5,12 +5,12 @@
 #   manifest  what of pyproject.toml and poetry.lock decides the dependency layers
 #   build     the runtime dependencies in /opt/venv
 #   dev       git, shellcheck, Poetry and every dependency: the dev container, compose, tests
-#   wheel     the app as a wheel, built beside build
+#   wheel     the app, built as a wheel, in a tree of its own beside build
 #   prod      build's /opt/venv and the app on base: deploys, `docker build .`
 
 # Unset or empty, PYTHON_IMAGE is the official image below.
 ARG PYTHON_IMAGE
-ARG POETRY_VENV=/opt/poetry UV_VENV=/opt/uv BACKEND_VENV=/opt/backend APP_TREE=/app-tree
+ARG POETRY_VENV=/opt/poetry UV_VENV=/opt/uv APP_TREE=/app-tree
 ARG DEV_USER=dev
 # Distribution packages the service needs at run time (every stage, prod too), and those
 # its dependencies need to build from source (compilers, headers: never prod).
@@ -118,25 +118,21 @@ EOF
 USER $DEV_USER
 
 FROM poetry AS wheel
-ARG BACKEND_VENV APP_TREE CACHE_DIR NETRC POETRY_PYPI_MIRROR_URL
+ARG APP_TREE CACHE_DIR NETRC POETRY_PYPI_MIRROR_URL
 COPY --from=manifest /manifest/build-requires.txt /tmp/
-# The build backend in a venv of its own: the app's build below downloads nothing.
+# The build backend, into this stage's /opt/venv: the app's build below downloads nothing.
 RUN --mount=type=secret,id=ca-bundle,target=$SSL_CERT_FILE \
     --mount=type=secret,id=netrc,target=$NETRC \
-    --mount=type=cache,target=$CACHE_DIR <<EOF
-python3 -m venv --without-pip "$BACKEND_VENV"
-index-login-hint uv pip install --quiet --python "$BACKEND_VENV/bin/python" \
+    --mount=type=cache,target=$CACHE_DIR \
+    index-login-hint uv pip install --quiet \
     ${POETRY_PYPI_MIRROR_URL:+--index-url="$POETRY_PYPI_MIRROR_URL"} -r /tmp/build-requires.txt
-EOF
 
 COPY . ./
-# A wheel, as prod has nothing of /src, installed for /opt/venv's python, which its
-# console scripts name, without installer metadata, which records the build time.
+# Built as a wheel, as prod has nothing of /src, for /opt/venv's python, which its console
+# scripts name, into a tree of its own, without installer metadata: it records the time.
 RUN <<EOF
-uv build --wheel --quiet --no-build-isolation --python "$BACKEND_VENV/bin/python" \
-    --out-dir /tmp/dist
-uv pip install --quiet --no-deps --no-installer-metadata \
-    --python "$VIRTUAL_ENV/bin/python" --prefix "$APP_TREE" /tmp/dist/*.whl
+uv pip install --quiet --no-deps --no-build-isolation --no-installer-metadata \
+    --prefix "$APP_TREE" .
 PYTHONHASHSEED=0 python3 -m compileall -q "$APP_TREE"
 EOF
 

@@ -1,6 +1,6 @@
-"""Copier's task, run in a copy after `copier copy` and `copier update`: the template's
-project name and import package replaced by the copy's, and the package's folder moved
-to the copy's name.
+"""Copier's task, run in a copy after `copier copy` and `copier update`, and README's
+rename of a copy made with "Use this template": the template's project name and import
+package replaced by the copy's, and the package's folder moved to the copy's name.
 
 Usage: rename.py PROJECT_NAME PACKAGE_NAME"""
 

@@ -28,7 +28,8 @@ SOURCES = {
     "template": (
         "Dockerfile",
         "prod",
-        r"poetry install|-m venv --without-pip|COPY --from=build ",
+        # The build backend's step by its requirements, or (before 0.2.0) by its venv.
+        r"poetry install|-r /tmp/build-requires|-m venv --without-pip|COPY --from=build ",
     ),
     "dev": ("Dockerfile", "dev", ""),
     "naive": ("proof/bench/naive.Dockerfile", "", r"poetry install"),
@@ -36,6 +37,9 @@ SOURCES = {
 }
 # BASELINE's prod: the template's Dockerfile, target and steps, from another commit's files.
 SOURCES["baseline"] = SOURCES["template"]
+# A containerd image store now and then fails to unpack a build's result (an open BuildKit
+# issue, moby/buildkit#6521); the same build again succeeds.
+LOST_SNAPSHOT = "failed to prepare extraction snapshot"
 # The template's pins that the others take, so that each stays written in one place.
 PINS = {"naive": ("POETRY_VERSION", "POETRY_MIRROR_PLUGIN_VERSION"), "uv-style": ("UV_VERSION",)}
 WRK = ("wrk", "-t1", "-c16", "-d6s", "--latency", "--timeout", "2s")
@@ -97,7 +101,8 @@ def lock_with_uv(copy: Path) -> None:
 
 
 def timed_build(copy: Path, image: str, *extra: str) -> tuple[float, str]:
-    """Seconds and BuildKit's output; a --no-cache build that reused a step runs again."""
+    """Seconds and BuildKit's output; a --no-cache build that reused a step, or a build the
+    engine failed to unpack, runs again."""
     file, target, _ = SOURCES[image]
     args = ["--file", str(copy / file), "--label", LABEL, f"--build-arg=PYTHON_IMAGE={BASE}"]
     args += [f"--build-arg={pin}={dockerfile_value(pin)}" for pin in PINS.get(image, ())]
@@ -106,6 +111,9 @@ def timed_build(copy: Path, image: str, *extra: str) -> tuple[float, str]:
         start = time.monotonic()
         result = build(f"{RUN}-{image}", *args, *extra, context=copy)
         seconds = time.monotonic() - start
+        if result.returncode and LOST_SNAPSHOT in result.stderr and attempt < 3:
+            log(f"{image}: the engine lost a snapshot while unpacking the image (try {attempt})")
+            continue
         if result.returncode:
             raise RuntimeError(f"building {image} failed:\n{result.stderr[-4000:]}")
         if "--no-cache" not in extra or not cached_steps(result.stderr, ".")[0]:

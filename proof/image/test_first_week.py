@@ -1,9 +1,11 @@
-"""A team's first week, on a copy: the package renamed by README's checklist, a runtime
+"""A team's first week, on a copy: the package renamed by README's command, a runtime
 and a dev dependency added, a console script declared, and a private source declared
 in a TOML spelling of the team's own. Then dev and prod build, the dev container opens
 and passes the app tests, prod serves and runs the script."""
 
 import re
+import shlex
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -17,9 +19,10 @@ from proof.helpers.engine import (
     wait_until_serving,
 )
 from proof.helpers.http import free_loopback_port
-from proof.helpers.project import PACKAGE, ROOT, copy_project
+from proof.helpers.project import PACKAGE, PYPROJECT, copy_project, readme_command
 
 NEW_NAME = "acme_web"
+NEW_PROJECT = "acme-web"
 # How a file names the import package, each with the name as its second group:
 # imports, "PACKAGE:create_app()", flask's --app, Poetry's include, and paths.
 REFERENCES = [
@@ -32,38 +35,19 @@ REFERENCES = [
 SCRIPT = "hello"
 
 
-def _checklist() -> list[str]:
-    """The files and folders that README's rename item names."""
-    item = re.search(r"^- \*\*Rename the project.*?(?=^- \*\*)", _readme(), re.M | re.S)
-    assert item, "README has no 'Rename the project' item under Make it yours"
-    named = re.findall(r"`([^`\s]+)`", item.group(0))
-    return [name for name in named if (ROOT / name.rstrip("/")).exists()]
-
-
-def _readme() -> str:
-    return (ROOT / "README.md").read_text()
-
-
 def _references(text: str, name: str) -> list[str]:
     return [m.group(0) for p in REFERENCES for m in re.finditer(p.format(name=name), text, re.M)]
 
 
-def _rename(folder: Path) -> set[str]:
-    """Rename the package in the files README lists; return those it changed."""
-    changed = set()
-    for listed in _checklist():
-        paths = [folder / listed] if (folder / listed).is_file() else (folder / listed).rglob("*")
-        for path in paths:
-            if not path.is_file() or path.suffix == ".md":
-                continue
-            text = path.read_text()
-            for pattern in REFERENCES:
-                text = re.sub(pattern.format(name=PACKAGE), rf"\g<1>{NEW_NAME}", text, flags=re.M)
-            if text != path.read_text():
-                path.write_text(text)
-                changed.add(listed)
-    (folder / PACKAGE).rename(folder / NEW_NAME)
-    return changed
+def _rename(folder: Path) -> None:
+    """README's rename command for a copy made with "Use this template", with the team's
+    names in place of README's."""
+    words = shlex.split(readme_command(r"python3 \S*rename\.py ").string)
+    renamed = subprocess.run(
+        [*words[:-2], NEW_PROJECT, NEW_NAME], cwd=folder, capture_output=True, text=True,
+        timeout=60, check=False,
+    )  # fmt: skip
+    assert renamed.returncode == 0, renamed.stderr
 
 
 def _declare_script_and_source(folder: Path) -> None:
@@ -85,36 +69,33 @@ def _declare_script_and_source(folder: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def changed(dev_image: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, set[str]]:
-    """The copy after the first week's changes, and the checklist files the rename changed."""
+def changed(dev_image: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The copy after the first week's changes."""
     folder = copy_project(tmp_path_factory.mktemp("first-week"))
     folder.chmod(0o755)
-    renamed = _rename(folder)
+    _rename(folder)
     _declare_script_and_source(folder)
     in_dev_image(
         dev_image, folder, "sh", "-c",
         "poetry lock && poetry add --lock six && poetry add --lock --group dev tomli-w",
     )  # fmt: skip
-    return folder, renamed
+    return folder
 
 
-def test_readme_checklist_names_every_file_the_rename_touches(
-    changed: tuple[Path, set[str]],
-) -> None:
-    folder, renamed = changed
-    assert set(_checklist()) - {f"{PACKAGE}/"} <= renamed, "a listed file names no package"
+def test_readmes_rename_leaves_no_file_naming_the_template(changed: Path) -> None:
+    assert not (changed / PACKAGE).exists() and (changed / NEW_NAME / "__init__.py").is_file()
     missed = []
-    for path in folder.rglob("*"):
-        if path.is_file() and path.suffix != ".md" and ".git" not in path.parts:
-            missed += [
-                f"{path.relative_to(folder)}: {r}" for r in _references(path.read_text(), PACKAGE)
-            ]
-    assert missed == [], "README's rename checklist leaves these out"
+    for path in changed.rglob("*"):
+        if path.is_file() and ".git" not in path.parts:
+            text = path.read_text()
+            missed += [f"{path.relative_to(changed)}: {r}" for r in _references(text, PACKAGE)]
+            if PYPROJECT["project"]["name"] in text:
+                missed.append(f"{path.relative_to(changed)}: the project's name")
+    assert missed == [], "README's rename leaves these"
 
 
-def test_prod_serves_and_runs_the_console_script(changed: tuple[Path, set[str]]) -> None:
-    folder, _ = changed
-    image = built("minimal-py-poetry-test:first-week-prod", "--target", "prod", context=folder)
+def test_prod_serves_and_runs_the_console_script(changed: Path) -> None:
+    image = built("minimal-py-poetry-test:first-week-prod", "--target", "prod", context=changed)
     assert docker("run", "--rm", image, SCRIPT).stdout.strip() == f"{SCRIPT} from {NEW_NAME}"
     assert docker("run", "--rm", image, "python3", "-c", "import six").returncode == 0
     with running(image) as server:
@@ -122,10 +103,9 @@ def test_prod_serves_and_runs_the_console_script(changed: tuple[Path, set[str]])
 
 
 def test_dev_container_opens_passes_the_app_tests_and_runs_the_script(
-    changed: tuple[Path, set[str]],
+    changed: Path,
 ) -> None:
-    folder, _ = changed
-    with dev_container(folder) as container:
+    with dev_container(changed) as container:
         tests = container.exec("pytest")
         assert tests.returncode == 0, tests.stdout[-4000:] + tests.stderr[-2000:]
         script = container.exec(SCRIPT)
