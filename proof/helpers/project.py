@@ -59,6 +59,11 @@ def blueprint_of(views: Path) -> str:
     return found.group(1)
 
 
+def rename_command() -> str:
+    """README's command that gives a copy from "Use this template" its names."""
+    return readme_command(r"python3 \S*rename\.py ").string
+
+
 def drop_command() -> str:
     """README's command that drops the proof from a copy."""
     return readme_command(r"rm -rf .*\bproof\b").string

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from proof.helpers import team
 from proof.helpers.engine import DOCKER_ENV, in_dev_image, remove_images, run_in, run_test_command
 from proof.helpers.project import (
     PACKAGE,
@@ -28,16 +29,9 @@ from proof.helpers.project import (
     readme_command,
     text_files,
 )
-from proof.image.test_first_week import (
-    NEW_NAME,
-    REFERENCES,
-    SCRIPT,
-    _declare_script_and_source,
-    _references,
-)
 
-# The team's answers: the package is named as the first week's changes name it.
-PROJECT, PACKAGE_NAME = "acme-web", NEW_NAME
+# The team's answers, the names its first week's changes use.
+PROJECT, PACKAGE_NAME = team.PROJECT, team.PACKAGE
 
 
 def _copy_command(into: Path, release: str = "HEAD") -> list[str]:
@@ -131,7 +125,7 @@ def _team_changes(folder: Path, dev_image: str) -> None:
     with views.open("a") as source:
         source.write(TEAM_ROUTE.format(bp=blueprint_of(views)))
     (folder / "tests" / "test_team.py").write_text(TEAM_TEST)
-    _declare_script_and_source(folder)
+    team.declare_script_and_source(folder)
     add_readme_service(folder)
     dockerfile = folder / "Dockerfile"
     assert DEV_APT_LINE.search(dockerfile.read_text()), "no apt line with git in the Dockerfile"
@@ -171,7 +165,7 @@ def test_copy_has_the_teams_names(copied: Path) -> None:
     left = [
         f"{path.relative_to(copied)}: {found}"
         for path, text in text_files(copied).items()
-        for found in [template_name] * (template_name in text) + _references(text, PACKAGE)
+        for found in [template_name] * (template_name in text) + team.references(text, PACKAGE)
     ]
     assert left == [], "the copy still names the template's project or package"
 
@@ -196,19 +190,19 @@ def test_update_takes_the_release_and_keeps_the_teams_changes(updated: Path) -> 
         "route": "def team()" in (updated / PACKAGE_NAME / "views.py").read_text(),
         "test": (updated / "tests" / "test_team.py").is_file(),
         "dependencies": "six" in pyproject and "tomli-w" in pyproject,
-        "script": f'{SCRIPT} = "{PACKAGE_NAME}.cli:main"' in pyproject,
+        "script": f'{team.SCRIPT} = "{PACKAGE_NAME}.cli:main"' in pyproject,
         "source": "[[tool.poetry.source]]" in pyproject,
         "service": "db" in yaml.safe_load((updated / "compose.yaml").read_text())["services"],
         "dev stage": "git jq" in (updated / "Dockerfile").read_text(),
     }
     assert all(kept.values()), f"changes the update lost: {[k for k, v in kept.items() if not v]}"
     assert not (updated / PACKAGE).exists(), f"the release's {PACKAGE}/ is back beside the team's"
-    team = set(_git(updated, "diff", "--name-only", "HEAD~1", "HEAD").split())
+    changed_by_team = set(_git(updated, "diff", "--name-only", "HEAD~1", "HEAD").split())
     release = run_in(ROOT, f"git diff --name-only {_previous_release()} HEAD", 60).stdout.split()
     differ = [
         name
         for name, source in _copied_paths(release).items()
-        if name not in team
+        if name not in changed_by_team
         and (updated / name).exists()
         and (updated / name).read_text() != _as_copied((ROOT / source).read_text())
     ]
@@ -235,7 +229,7 @@ def _copied_paths(names: list[str]) -> dict[str, str]:
 def _as_copied(text: str) -> str:
     """A template file's text with the team's names, as a copy holds it."""
     text = text.replace(PYPROJECT["project"]["name"], PROJECT)
-    for pattern in REFERENCES:
+    for pattern in team.REFERENCES:
         text = re.sub(pattern.format(name=PACKAGE), rf"\g<1>{PACKAGE_NAME}", text, flags=re.M)
     return text
 

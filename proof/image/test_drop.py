@@ -1,5 +1,6 @@
-"""A copy without the proof: README's command drops it, nothing left but README names
-what went, and the copy's own test command, workflow and prod image hold on their own."""
+"""A copy made with "Use this template", without the proof: README's commands rename it
+and drop the proof, nothing left but README names what went, and the copy's own test
+command, workflow and prod image hold on their own."""
 
 import re
 from pathlib import Path
@@ -15,16 +16,22 @@ from proof.helpers.engine import (
     running,
     wait_until_serving,
 )
-from proof.helpers.project import copy_project, drop_command, dropped_paths, text_files
+from proof.helpers.project import (
+    copy_project,
+    drop_command,
+    dropped_paths,
+    rename_command,
+    text_files,
+)
 
 
 @pytest.fixture(scope="module")
 def dropped(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the project after README's command to drop the proof, as a team's
-    repository: the linters see what git tracks."""
+    """A copy of the project after README's commands to rename it and drop the proof, as
+    a team's repository: the linters see what git tracks."""
     folder = copy_project(tmp_path_factory.mktemp("dropped"))
     folder.chmod(0o755)
-    for command in (drop_command(), "git init --quiet && git add --all"):
+    for command in (rename_command(), drop_command(), "git init --quiet && git add --all"):
         result = run_in(folder, command, timeout=60)
         assert result.returncode == 0, result.stderr
     return folder

@@ -3,13 +3,13 @@ and a dev dependency added, a console script declared, and a private source decl
 in a TOML spelling of the team's own. Then dev and prod build, the dev container opens
 and passes the app tests, prod serves and runs the script."""
 
-import re
 import shlex
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from proof.helpers import team
 from proof.helpers.engine import (
     built,
     dev_container,
@@ -18,54 +18,18 @@ from proof.helpers.engine import (
     running,
     wait_until_serving,
 )
-from proof.helpers.http import free_loopback_port
-from proof.helpers.project import PACKAGE, PYPROJECT, copy_project, readme_command
-
-NEW_NAME = "acme_web"
-NEW_PROJECT = "acme-web"
-# How a file names the import package, each with the name as its second group:
-# imports, "PACKAGE:create_app()", flask's --app, Poetry's include, and paths.
-REFERENCES = [
-    r"(\b(?:from|import) )({name})\b",
-    r"([\"'])({name})(?=:\w)",
-    r"(--app[\"',\s-]*)({name})\b",
-    r"(include\s*=\s*[\"'])({name})(?=[\"'])",
-    r"(^!?|[\s\"'])({name})(?=/)",
-]
-SCRIPT = "hello"
-
-
-def _references(text: str, name: str) -> list[str]:
-    return [m.group(0) for p in REFERENCES for m in re.finditer(p.format(name=name), text, re.M)]
+from proof.helpers.project import PACKAGE, PYPROJECT, copy_project, rename_command
 
 
 def _rename(folder: Path) -> None:
     """README's rename command for a copy made with "Use this template", with the team's
     names in place of README's."""
-    words = shlex.split(readme_command(r"python3 \S*rename\.py ").string)
+    words = shlex.split(rename_command())
     renamed = subprocess.run(
-        [*words[:-2], NEW_PROJECT, NEW_NAME], cwd=folder, capture_output=True, text=True,
+        [*words[:-2], team.PROJECT, team.PACKAGE], cwd=folder, capture_output=True, text=True,
         timeout=60, check=False,
     )  # fmt: skip
     assert renamed.returncode == 0, renamed.stderr
-
-
-def _declare_script_and_source(folder: Path) -> None:
-    (folder / NEW_NAME / "cli.py").write_text(
-        f'def main() -> None:\n    print("{SCRIPT} from {NEW_NAME}")\n'
-    )
-    pyproject = folder / "pyproject.toml"
-    pyproject.write_text(
-        pyproject.read_text().replace(
-            "[tool.poetry]\n",
-            f'[project.scripts]\n{SCRIPT} = "{NEW_NAME}.cli:main"\n\n[tool.poetry]\n',
-        )
-        # Single quotes, the URL first, indented keys: valid TOML as a person writes it.
-        + "\n[[tool.poetry.source]]\n"
-        f"  url = 'http://127.0.0.1:{free_loopback_port()}/simple/'\n"
-        "  name='acme-corp'\n"
-        '  priority = "supplemental"\n'
-    )
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +38,7 @@ def changed(dev_image: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = copy_project(tmp_path_factory.mktemp("first-week"))
     folder.chmod(0o755)
     _rename(folder)
-    _declare_script_and_source(folder)
+    team.declare_script_and_source(folder)
     in_dev_image(
         dev_image, folder, "sh", "-c",
         "poetry lock && poetry add --lock six && poetry add --lock --group dev tomli-w",
@@ -83,12 +47,12 @@ def changed(dev_image: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_readmes_rename_leaves_no_file_naming_the_template(changed: Path) -> None:
-    assert not (changed / PACKAGE).exists() and (changed / NEW_NAME / "__init__.py").is_file()
+    assert not (changed / PACKAGE).exists() and (changed / team.PACKAGE / "__init__.py").is_file()
     missed = []
     for path in changed.rglob("*"):
         if path.is_file() and ".git" not in path.parts:
             text = path.read_text()
-            missed += [f"{path.relative_to(changed)}: {r}" for r in _references(text, PACKAGE)]
+            missed += [f"{path.relative_to(changed)}: {r}" for r in team.references(text, PACKAGE)]
             if PYPROJECT["project"]["name"] in text:
                 missed.append(f"{path.relative_to(changed)}: the project's name")
     assert missed == [], "README's rename leaves these"
@@ -96,7 +60,10 @@ def test_readmes_rename_leaves_no_file_naming_the_template(changed: Path) -> Non
 
 def test_prod_serves_and_runs_the_console_script(changed: Path) -> None:
     image = built("minimal-py-poetry-test:first-week-prod", "--target", "prod", context=changed)
-    assert docker("run", "--rm", image, SCRIPT).stdout.strip() == f"{SCRIPT} from {NEW_NAME}"
+    assert (
+        docker("run", "--rm", image, team.SCRIPT).stdout.strip()
+        == f"{team.SCRIPT} from {team.PACKAGE}"
+    )
     assert docker("run", "--rm", image, "python3", "-c", "import six").returncode == 0
     with running(image) as server:
         wait_until_serving(server)
@@ -108,7 +75,7 @@ def test_dev_container_opens_passes_the_app_tests_and_runs_the_script(
     with dev_container(changed) as container:
         tests = container.exec("pytest")
         assert tests.returncode == 0, tests.stdout[-4000:] + tests.stderr[-2000:]
-        script = container.exec(SCRIPT)
-        assert script.stdout.strip() == f"{SCRIPT} from {NEW_NAME}", script.stderr
+        script = container.exec(team.SCRIPT)
+        assert script.stdout.strip() == f"{team.SCRIPT} from {team.PACKAGE}", script.stderr
         imports = container.exec("python", "-c", "import six, tomli_w")
         assert imports.returncode == 0, imports.stderr
