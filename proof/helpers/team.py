@@ -4,6 +4,7 @@ private package source, and the patterns by which files name the import package.
 import re
 from pathlib import Path
 
+from proof.helpers import project
 from proof.helpers.http import free_loopback_port
 
 PROJECT, PACKAGE = "acme-web", "acme_web"
@@ -22,6 +23,16 @@ REFERENCES = [
 def references(text: str, name: str) -> list[str]:
     """What in text names the import package name."""
     return [m.group(0) for p in REFERENCES for m in re.finditer(p.format(name=name), text, re.M)]
+
+
+def template_names_left(folder: Path) -> list[str]:
+    """Where the text files in folder still name the template's project or package."""
+    name = project.PYPROJECT["project"]["name"]
+    return [
+        f"{path.relative_to(folder)}: {found}"
+        for path, text in project.text_files(folder).items()
+        for found in [name] * (name in text) + references(text, project.PACKAGE)
+    ]
 
 
 def declare_script_and_source(folder: Path) -> None:

@@ -27,7 +27,6 @@ from proof.helpers.project import (
     host_tool,
     readme_block,
     readme_command,
-    text_files,
 )
 
 # The team's answers, the names its first week's changes use.
@@ -161,12 +160,7 @@ def test_copy_holds_the_service_alone(copied: Path) -> None:
 def test_copy_has_the_teams_names(copied: Path) -> None:
     assert (copied / PACKAGE_NAME / "__init__.py").is_file()
     assert not (copied / PACKAGE).exists(), f"the template's package {PACKAGE}/ is in the copy"
-    template_name = PYPROJECT["project"]["name"]
-    left = [
-        f"{path.relative_to(copied)}: {found}"
-        for path, text in text_files(copied).items()
-        for found in [template_name] * (template_name in text) + team.references(text, PACKAGE)
-    ]
+    left = team.template_names_left(copied)
     assert left == [], "the copy still names the template's project or package"
 
 
