@@ -65,6 +65,9 @@ index-login-hint uv pip install --quiet --python "$POETRY_VENV/bin/python" \
     ${POETRY_PYPI_MIRROR_URL:+--index-url="$POETRY_PYPI_MIRROR_URL"} \
     "poetry==$POETRY_VERSION" "poetry-plugin-pypi-mirror==$POETRY_MIRROR_PLUGIN_VERSION"
 python3 -m venv --without-pip "$VIRTUAL_ENV"
+# Flask puts an installed package's instance folder in the venv's var/: the one place
+# prod lets the app write, for any UID in group 0, as platforms that pick the UID expect.
+install --directory --mode=0775 "$VIRTUAL_ENV/var"
 EOF
 
 WORKDIR /src
@@ -145,7 +148,7 @@ WORKDIR /srv
 COPY gunicorn.conf.py ./
 # After the dependencies, so that an app-only change leaves their layer as it was.
 COPY --from=wheel $APP_TREE/ $VIRTUAL_ENV/
-# Any UID the platform picks works: nothing here needs to be written.
+# Any UID the platform picks works: it writes nowhere but the instance folder.
 USER 10001:0
 EXPOSE $PORT
 HEALTHCHECK --interval=30s --timeout=3s --start-period=5s \

@@ -145,13 +145,19 @@ def app_tests(dev_image: str, *docker_args: str) -> subprocess.CompletedProcess[
 def in_dev_image(image: str, folder: Path, *command: str, netrc: Path | None = None) -> str:
     """Run command in a throwaway dev container, as the host user, on the host network,
     with folder as the working directory; return its output."""
+    return dev_image_run(image, folder, *command, netrc=netrc).stdout
+
+
+def dev_image_run(
+    image: str, folder: Path, *command: str, netrc: Path | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """in_dev_image's run, whose failure is returned when check is False."""
     mounts = ["--volume", f"{netrc}:/tmp/.netrc:ro"] if netrc else []
-    result = docker(
+    return docker(
         "run", "--rm", "--network", "host", "--user", HOST_USER,
         "--env", "HOME=/tmp", "--env", "POETRY_PYPI_MIRROR_URL", *mounts,
-        "--volume", f"{folder}:/work", "--workdir", "/work", image, *command,
+        "--volume", f"{folder}:/work", "--workdir", "/work", image, *command, check=check,
     )  # fmt: skip
-    return result.stdout
 
 
 def image_config(image: str) -> dict:

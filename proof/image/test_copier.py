@@ -7,7 +7,6 @@ changed the same line, the update leaves both between README's markers."""
 
 import json
 import re
-import shlex
 import subprocess
 import tomllib
 from pathlib import Path
@@ -16,7 +15,8 @@ import pytest
 import yaml
 
 from proof.helpers import team
-from proof.helpers.engine import DOCKER_ENV, in_dev_image, remove_images, run_in, run_test_command
+from proof.helpers.copies import commit_all, copier, copier_copy, copy_command, git
+from proof.helpers.engine import in_dev_image, remove_images, run_in, run_test_command
 from proof.helpers.project import (
     PACKAGE,
     PYPROJECT,
@@ -26,51 +26,14 @@ from proof.helpers.project import (
     dropped_paths,
     host_tool,
     readme_block,
-    readme_command,
 )
 
 # The team's answers, the names its first week's changes use.
 PROJECT, PACKAGE_NAME = team.PROJECT, team.PACKAGE
 
 
-def _copy_command(into: Path, release: str = "HEAD") -> list[str]:
-    """README's `copier copy` command, run with the proof's pinned Copier, from a commit of
-    this repository, into a folder, with the team's answers given."""
-    words = shlex.split(readme_command(r"uvx copier copy ").string)[1:]
-    template, destination = words[-2:]
-    assert template.startswith("$") and not destination.startswith("-"), words
-    return [
-        host_tool("copier"), *words[1:-2], "--defaults", "--vcs-ref", release,
-        "--data", f"project_name={PROJECT}", str(ROOT), str(into),
-    ]  # fmt: skip
-
-
-def _copier(folder: Path, *command: str) -> None:
-    done = subprocess.run(
-        command, cwd=folder, env=DOCKER_ENV, capture_output=True, text=True, timeout=300,
-        check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-
-
-def _git(folder: Path, *args: str) -> str:
-    done = run_in(
-        folder, shlex.join(["git", "-c", "user.name=team", "-c", "user.email=t@t", *args]), 60
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
-
-
 def _copy(parent: Path, release: str = "HEAD") -> Path:
-    """A copy that Copier made, as a team's new repository, committed."""
-    parent.chmod(0o755)
-    folder = parent / PROJECT
-    _copier(parent, *_copy_command(folder, release))
-    folder.chmod(0o755)
-    _git(folder, "init", "--quiet")
-    _git(folder, "add", "--all")
-    _git(folder, "commit", "--quiet", "--message", "copy")
-    return folder
+    return copier_copy(parent, PROJECT, release)
 
 
 @pytest.fixture(scope="module")
@@ -97,9 +60,8 @@ def _changelog() -> str:
 
 
 def _update(folder: Path) -> None:
-    _git(folder, "add", "--all")
-    _git(folder, "commit", "--quiet", "--message", "the team's changes")
-    _copier(folder, host_tool("copier"), "update", "--trust", "--defaults", "--vcs-ref", "HEAD")
+    commit_all(folder, "the team's changes")
+    copier(folder, host_tool("copier"), "update", "--trust", "--defaults", "--vcs-ref", "HEAD")
 
 
 DEV_APT_LINE = re.compile(r"^(apt-get .*install .*)\bgit\b", re.M)
@@ -175,9 +137,9 @@ def test_copy_passes_its_test_command(copied: Path) -> None:
 def test_update_takes_the_release_and_keeps_the_teams_changes(updated: Path) -> None:
     answers = yaml.safe_load((updated / ".copier-answers.yml").read_text())
     # The update is not committed yet: the copy's last commit holds the answers before it.
-    before = yaml.safe_load(_git(updated, "show", "HEAD:.copier-answers.yml"))
+    before = yaml.safe_load(git(updated, "show", "HEAD:.copier-answers.yml"))
     assert answers["_commit"] != before["_commit"], (before, answers)
-    unmerged = _git(updated, "diff", "--name-only", "--diff-filter=U").split()
+    unmerged = git(updated, "diff", "--name-only", "--diff-filter=U").split()
     assert unmerged == [], "the update left conflicts where only one side changed"
     pyproject = (updated / "pyproject.toml").read_text()
     kept = {
@@ -191,7 +153,7 @@ def test_update_takes_the_release_and_keeps_the_teams_changes(updated: Path) -> 
     }
     assert all(kept.values()), f"changes the update lost: {[k for k, v in kept.items() if not v]}"
     assert not (updated / PACKAGE).exists(), f"the release's {PACKAGE}/ is back beside the team's"
-    changed_by_team = set(_git(updated, "diff", "--name-only", "HEAD~1", "HEAD").split())
+    changed_by_team = set(git(updated, "diff", "--name-only", "HEAD~1", "HEAD").split())
     release = run_in(ROOT, f"git diff --name-only {_previous_release()} HEAD", 60).stdout.split()
     differ = [
         name
@@ -260,15 +222,15 @@ def test_check_update_names_the_newer_release(tmp_path: Path) -> None:
     `copier check-update` in a copy of the previous one names this one."""
     (latest, _), (previous, commit) = _releases()[:2]
     template = tmp_path / "template"
-    _git(tmp_path, "clone", "--quiet", str(ROOT), str(template))
-    _git(template, "tag", "--force", f"v{previous}", commit)
-    _git(template, "tag", "--force", f"v{latest}", "HEAD")
+    git(tmp_path, "clone", "--quiet", str(ROOT), str(template))
+    git(template, "tag", "--force", f"v{previous}", commit)
+    git(template, "tag", "--force", f"v{latest}", "HEAD")
     folder = tmp_path / "copy" / PROJECT
     folder.parent.mkdir()
-    _copier(folder.parent, *_copy_command(folder, f"v{previous}")[:-2], str(template), str(folder))
-    _git(folder, "init", "--quiet")
-    _git(folder, "add", "--all")
-    _git(folder, "commit", "--quiet", "--message", "copy")
+    command = copy_command(folder, PROJECT, f"v{previous}")[:-2]
+    copier(folder.parent, *command, str(template), str(folder))
+    git(folder, "init", "--quiet")
+    commit_all(folder, "copy")
     checked = subprocess.run(
         [host_tool("copier"), "check-update", "--output-format", "json"],
         cwd=folder, capture_output=True, text=True, timeout=120, check=False,

@@ -13,34 +13,7 @@ from proof.helpers.engine import (
     wait_until_serving,
 )
 from proof.helpers.project import PACKAGE, cpu_limit, deployment
-
-# OpenShift picks a UID from a high range per project and runs it in group 0.
-OPENSHIFT_USER = "1000680000:0"
-
-
-def manifest_docker_args(user: str | None = None) -> list[str]:
-    """docker run options for what the manifest declares: user, filesystem, capabilities."""
-    pod, container = deployment()
-    security = container["securityContext"]
-    volumes = {v["name"]: v for v in pod["volumes"]}
-    uid, gid = pod["securityContext"]["runAsUser"], pod["securityContext"]["runAsGroup"]
-    args = [
-        "--user",
-        user or f"{uid}:{gid}",
-        "--cap-drop",
-        ",".join(security["capabilities"]["drop"]),
-    ]
-    if security["readOnlyRootFilesystem"]:
-        args.append("--read-only")
-    if not security["allowPrivilegeEscalation"]:
-        args += ["--security-opt", "no-new-privileges"]
-    for mount in container["volumeMounts"]:
-        assert "emptyDir" in volumes[mount["name"]], "only emptyDir volumes map to a tmpfs"
-        args += ["--tmpfs", mount["mountPath"]]
-    memory = container["resources"]["limits"]["memory"].replace("Mi", "m")
-    args += ["--cpus", cpu_limit(container), "--memory", memory]
-    args += ["--env", f"WEB_CONCURRENCY={cpu_limit(container)}"]
-    return args
+from proof.helpers.restricted import OPENSHIFT_USER, manifest_docker_args
 
 
 @pytest.mark.parametrize("user", [None, OPENSHIFT_USER], ids=["kubernetes", "openshift"])
