@@ -4,7 +4,9 @@ answers GET /health with 200, as the health check and Kubernetes' probes expect.
 import runpy
 from pathlib import Path
 
+import pytest
 from flask import Flask
+from gunicorn.errors import AppImportError
 from gunicorn.util import import_app
 
 CONFIG = Path(__file__).resolve().parents[1] / "gunicorn.conf.py"
@@ -12,7 +14,10 @@ CONFIG = Path(__file__).resolve().parents[1] / "gunicorn.conf.py"
 
 def test_the_app_gunicorn_serves_answers_health() -> None:
     target = runpy.run_path(str(CONFIG))["wsgi_app"]
-    app = import_app(target)
+    try:
+        app = import_app(target)
+    except AppImportError as error:
+        pytest.fail(f"wsgi_app {target!r} in {CONFIG.name}: {error}")
     assert isinstance(app, Flask), f"wsgi_app {target!r} in {CONFIG.name} is not a Flask app"
     status = app.test_client().get("/health").status_code
     assert status == 200, (
