@@ -1,16 +1,18 @@
 """The repository as a team checks it out and commits to it: a Windows checkout
 (core.autocrlf=true) gets the files as committed, byte for byte, so it opens and builds
 as the test command's checkout does; the commit hook README sets up runs the linters in
-the dev container and, from a host terminal without them, stops the commit saying where
-to commit."""
+the dev container, applies their fixes and stops on what they leave, and, from a host
+terminal without them, stops the commit saying where to commit. Test code may hold
+made-up passwords; the package may not."""
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
 
 from proof.helpers.engine import docker
-from proof.helpers.project import ROOT, copy_project, readme_command
+from proof.helpers.project import PACKAGE, ROOT, copy_project, readme_command
 from proof.helpers.users import HOST_USER
 
 GIT_USER = ["-c", "user.name=Test", "-c", "user.email=test@example.com"]
@@ -113,3 +115,54 @@ def test_checks_take_a_dev_container_feature_and_comments(dev_image: str, tmp_pa
     _git(repo, "add", "--all")
     commit = _git_in_dev_container(dev_image, repo, *COMMIT)
     assert commit.returncode == 0, commit.stdout[-4000:] + commit.stderr[-2000:]
+
+
+# Made-up passwords, as test suites log in with them: a literal (S105), an argument
+# (S106) and a default (S107).
+PASSWORDS = """PASSWORD = "made-up"
+
+
+def log_in(client: object, password: str = "default") -> object:
+    return client, password
+
+
+def test_log_in() -> None:
+    assert log_in(None, password="test")
+"""
+
+
+def test_tests_may_hold_made_up_passwords_the_package_may_not(
+    dev_image: str, project_copy: Path
+) -> None:
+    (project_copy / "tests" / "test_log_in.py").write_text(PASSWORDS)
+    (project_copy / PACKAGE / "log_in.py").write_text(PASSWORDS)
+    lint = docker(
+        "run", "--rm", "--user", HOST_USER, "--volume", f"{project_copy}:/workspace:ro",
+        "--workdir", "/workspace", dev_image,
+        "ruff", "check", "--no-cache", "--output-format", "concise", ".",
+        check=False,
+    )  # fmt: skip
+    found = set(re.findall(r"^(\S+):\d+:\d+: (S10[567])", lint.stdout, re.M))
+    package = f"{PACKAGE}/log_in.py"
+    assert found == {(package, "S105"), (package, "S106"), (package, "S107")}, lint.stdout
+
+
+def test_the_hook_applies_the_fixers_and_stops_on_what_they_leave(
+    dev_image: str, tmp_path: Path
+) -> None:
+    repo = _repository_with_hook(tmp_path / "repo")
+    module = repo / PACKAGE / "settings.py"
+    module.write_text('import sys\nimport os\nTOKEN = "made-up"\nNAMES=[os.name,sys.platform]\n')
+    _git(repo, "add", "--all")
+    first = _git_in_dev_container(dev_image, repo, *COMMIT)
+    assert first.returncode != 0, "a literal password in the package got through"
+    where = re.search(rf"S105\b.*\n.*{PACKAGE}/settings\.py:\d+:\d+", first.stdout)
+    assert where, f"the hook's output names no S105 in the module:\n{first.stdout[-3000:]}"
+    fixed = module.read_text()
+    assert (
+        fixed.startswith("import os\nimport sys\n") and "NAMES = [os.name, sys.platform]" in fixed
+    )
+    module.write_text(fixed.replace('TOKEN = "made-up"\n', ""))
+    assert _git_in_dev_container(dev_image, repo, "add", "--all").returncode == 0
+    second = _git_in_dev_container(dev_image, repo, *COMMIT)
+    assert second.returncode == 0, second.stdout[-4000:] + second.stderr[-2000:]
