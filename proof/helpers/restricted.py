@@ -25,7 +25,9 @@ def manifest_docker_args(user: str | None = None) -> list[str]:
         args += ["--security-opt", "no-new-privileges"]
     for mount in container["volumeMounts"]:
         assert "emptyDir" in volumes[mount["name"]], "only emptyDir volumes map to a tmpfs"
-        args += ["--tmpfs", mount["mountPath"]]
+        # Empty and open to every user, as Kubernetes makes an emptyDir (--tmpfs would
+        # take the mode of the image's folder there).
+        args += ["--mount", f"type=tmpfs,destination={mount['mountPath']},tmpfs-mode=0777"]
     memory = container["resources"]["limits"]["memory"].replace("Mi", "m")
     args += ["--cpus", cpu_limit(container), "--memory", memory]
     args += ["--env", f"WEB_CONCURRENCY={cpu_limit(container)}"]

@@ -2,6 +2,7 @@
 the settings deploy/kubernetes declares, and its contents checked by a real image tool."""
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -44,3 +45,21 @@ def test_read_only_root_compiles_nothing_at_start(prod_image: str) -> None:
 def test_image_structure(request: pytest.FixtureRequest, image: str, config: str) -> None:
     result = structure_test(request.getfixturevalue(f"{image}_image"), config)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+
+
+def test_an_arbitrary_uid_writes_its_instance_folder_and_nowhere_else(prod_image: str) -> None:
+    """Flask's instance folder for the installed package, made and written as a factory
+    does, under the UID OpenShift picks; nothing else is writable to it but the scratch
+    folders every base has (sticky and open to all)."""
+    code = (
+        f"import os, {PACKAGE}; path = {PACKAGE}.create_app().instance_path; "
+        "os.makedirs(path); open(os.path.join(path, 'data'), 'w').close(); print(path)"
+    )
+    made = docker("run", "--rm", "--user", OPENSHIFT_USER, prod_image, "python3", "-c", code)
+    instance = made.stdout.strip()
+    found = docker(
+        "run", "--rm", "--user", OPENSHIFT_USER, "--entrypoint", "find", prod_image,
+        "/", "-xdev", "-writable", "-printf", "%m %p\\n",
+    ).stdout.splitlines()  # fmt: skip
+    writable = [path for mode, path in (line.split(" ", 1) for line in found) if mode != "1777"]
+    assert writable == [str(Path(instance).parent)], writable
