@@ -156,8 +156,9 @@ def test_the_hook_applies_the_fixers_and_stops_on_what_they_leave(
     _git(repo, "add", "--all")
     first = _git_in_dev_container(dev_image, repo, *COMMIT)
     assert first.returncode != 0, "a literal password in the package got through"
-    where = re.search(rf"S105\b.*\n.*{PACKAGE}/settings\.py:\d+:\d+", first.stdout)
-    assert where, f"the hook's output names no S105 in the module:\n{first.stdout[-3000:]}"
+    output = first.stdout + first.stderr
+    where = re.search(rf"S105\b.*\n.*{PACKAGE}/settings\.py:\d+:\d+", output)
+    assert where, f"the hook's output names no S105 in the module:\n{output[-3000:]}"
     fixed = module.read_text()
     assert (
         fixed.startswith("import os\nimport sys\n") and "NAMES = [os.name, sys.platform]" in fixed
