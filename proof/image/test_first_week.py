@@ -1,5 +1,5 @@
-"""A team's first week, on a copy: the package renamed by README's command, a runtime
-and a dev dependency added, a console script declared, and a private source declared
+"""A team's first week, on a copy: the package renamed by README's command, runtime
+dependencies (one with an upper bound on Python) and a dev dependency added, a console script declared, and a private source declared
 in a TOML spelling of the team's own. Then dev and prod build, the dev container opens
 and passes the app tests, prod serves and runs the script."""
 
@@ -32,6 +32,11 @@ def _rename(folder: Path) -> None:
     assert renamed.returncode == 0, renamed.stderr
 
 
+# A Flask extension whose Python requirement has an upper bound (<4), as every package
+# built with Poetry's `^3.x` has: Poetry adds it only to a project whose range is inside.
+BOUNDED = "flask-babel"
+
+
 @pytest.fixture(scope="module")
 def changed(dev_image: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The copy after the first week's changes."""
@@ -41,7 +46,7 @@ def changed(dev_image: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     team.declare_script_and_source(folder)
     in_dev_image(
         dev_image, folder, "sh", "-c",
-        "poetry lock && poetry add --lock six && poetry add --lock --group dev tomli-w",
+        f"poetry lock && poetry add --lock six {BOUNDED} && poetry add --lock --group dev tomli-w",
     )  # fmt: skip
     return folder
 
@@ -57,7 +62,7 @@ def test_prod_serves_and_runs_the_console_script(changed: Path) -> None:
         docker("run", "--rm", image, team.SCRIPT).stdout.strip()
         == f"{team.SCRIPT} from {team.PACKAGE}"
     )
-    assert docker("run", "--rm", image, "python3", "-c", "import six").returncode == 0
+    assert docker("run", "--rm", image, "python3", "-c", "import six, flask_babel").returncode == 0
     with running(image) as server:
         wait_until_serving(server)
 
@@ -70,5 +75,5 @@ def test_dev_container_opens_passes_the_app_tests_and_runs_the_script(
         assert tests.returncode == 0, tests.stdout[-4000:] + tests.stderr[-2000:]
         script = container.exec(team.SCRIPT)
         assert script.stdout.strip() == f"{team.SCRIPT} from {team.PACKAGE}", script.stderr
-        imports = container.exec("python", "-c", "import six, tomli_w")
+        imports = container.exec("python", "-c", "import six, flask_babel, tomli_w")
         assert imports.returncode == 0, imports.stderr
