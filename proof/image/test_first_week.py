@@ -1,7 +1,8 @@
 """A team's first week, on a copy: the package renamed by README's command, runtime
-dependencies (one with an upper bound on Python) and a dev dependency added, a console script declared, and a private source declared
-in a TOML spelling of the team's own. Then dev and prod build, the dev container opens
-and passes the app tests, prod serves and runs the script."""
+dependencies (one with an upper bound on Python) and a dev dependency added, a console
+script declared, and a private source declared in a TOML spelling of the team's own.
+Then dev and prod build, the dev container opens and passes the app tests, prod serves
+and runs the script."""
 
 import shlex
 import subprocess
