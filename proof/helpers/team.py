@@ -1,7 +1,9 @@
 """A team's changes to a copy, which several tests make: its names, a console script and a
-private package source, and the patterns by which files name the import package."""
+private package source; and where a copy still names the template's project or package."""
 
+import ast
 import re
+import tomllib
 from pathlib import Path
 
 from proof.helpers import project
@@ -9,30 +11,58 @@ from proof.helpers.http import free_loopback_port
 
 PROJECT, PACKAGE = "acme-web", "acme_web"
 SCRIPT = "hello"
-# How a file names the import package, each with the name as its second group:
-# imports, "PACKAGE:create_app()", flask's --app, Poetry's include, and paths.
-REFERENCES = [
-    r"(\b(?:from|import) )({name})\b",
-    r"([\"'])({name})(?=:\w)",
-    r"(--app[\"',\s-]*)({name})\b",
-    r"(include\s*=\s*[\"'])({name})(?=[\"'])",
-    r"(^!?|[\s\"'])({name})(?=/)",
-]
-
-
-def references(text: str, name: str) -> list[str]:
-    """What in text names the import package name."""
-    return [m.group(0) for p in REFERENCES for m in re.finditer(p.format(name=name), text, re.M)]
 
 
 def template_names_left(folder: Path) -> list[str]:
-    """Where the text files in folder still name the template's project or package."""
-    name = project.PYPROJECT["project"]["name"]
-    return [
-        f"{path.relative_to(folder)}: {found}"
-        for path, text in project.text_files(folder).items()
-        for found in [name] * (name in text) + references(text, project.PACKAGE)
+    """Where the text files that a copy in folder keeps (not what README's drop removes)
+    still name the template's project or its package as a module, found without the
+    rename's own patterns: the project's name anywhere; the package in Python's imports
+    and Poetry's packages (as parsed), as the first part of a path, of an import string
+    ("PACKAGE:create_app()", "PACKAGE.cli:main") or of one of the team's modules
+    (PACKAGE.views), or after flask's --app."""
+    project_name, package = project.PYPROJECT["project"]["name"], project.PACKAGE
+    modules = "|".join(path.stem for path in (folder / PACKAGE).glob("*.py"))
+    edge = r"(?<![\w./-])"
+    patterns = [
+        rf"{edge}{package}/",
+        rf"{edge}{package}(\.\w+)*:\w",
+        rf"{edge}{package}\.({modules})\b",
+        rf"--app[\s\"',=]+{package}\b",
     ]
+    dropped = [folder / name for name in project.dropped_paths()]
+    found = []
+    for path, text in project.text_files(folder).items():
+        where = path.relative_to(folder)
+        if any(path == gone or gone in path.parents for gone in dropped):
+            continue
+        found += [f"{where}: {project_name}"] * (project_name in text)
+        found += [f"{where}: {m.group(0)}" for p in patterns for m in re.finditer(p, text)]
+        if path.name == "pyproject.toml":
+            found += [f"{where}: include {name}" for name in _packages(text) if name == package]
+        if path.suffix == ".py":
+            found += [
+                f"{where}: import {name}"
+                for name in _imports(text)
+                if name.split(".")[0] == package
+            ]
+    return found
+
+
+def _packages(pyproject: str) -> list[str]:
+    """The packages a pyproject.toml tells Poetry to include."""
+    packages = tomllib.loads(pyproject).get("tool", {}).get("poetry", {}).get("packages", [])
+    return [entry.get("include") for entry in packages]
+
+
+def _imports(source: str) -> list[str]:
+    """The modules a Python source imports."""
+    names = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.append(node.module)
+    return names
 
 
 def declare_script_and_source(folder: Path) -> None:
