@@ -66,12 +66,15 @@ def _with_cache_from(folder: Path, name: str) -> Path:
 
 
 def _steps_run(build_log: str) -> list[str]:
-    """The Dockerfile's RUN steps that a build log shows ran rather than came from a cache."""
-    return [
-        step
+    """The Dockerfile's RUN steps that a build log shows ran rather than came from a cache;
+    a log in which none of them is found at all fails."""
+    steps = [
+        (step, cached)
         for stage, step, cached in build_steps(build_log).values()
-        if stage.split()[0] in STAGES and step.startswith("RUN ") and not cached
+        if stage.split()[0] in STAGES and step.startswith("RUN ")
     ]
+    assert steps, f"no RUN step of {sorted(STAGES)} found in the log:\n{build_log[-4000:]}"
+    return [step for step, cached in steps if not cached]
 
 
 def test_a_new_machine_opens_the_dev_container_from_the_published_layers(
