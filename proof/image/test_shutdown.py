@@ -1,13 +1,16 @@
 """SIGTERM under load: gunicorn finishes what it began, answers no 5xx, and exits 0
-without `docker stop` having to kill it."""
+without `docker stop` having to kill it; a request slower than the grace is cut when the
+grace is over, before `docker stop` would kill."""
 
+import runpy
 import socket
 import threading
 import time
 from collections import Counter
 
-from proof.helpers.engine import Container, docker
+from proof.helpers.engine import Container, docker, running, wait_until_serving
 from proof.helpers.http import read_until_closed, status_of
+from proof.helpers.project import ROOT
 from proof.helpers.waiting import wait_until
 
 CLIENTS = 8
@@ -87,3 +90,48 @@ def test_sigterm_under_load_finishes_begun_requests(prod_server: Container) -> N
     assert [k for k in results if k.startswith("bad")] == [], results
     state = prod_server.inspect()["State"]
     assert state["ExitCode"] == 0, "gunicorn did not exit by itself (137 means docker killed it)"
+
+
+def _slow_request_through_docker_stop(image: str, *args: str) -> tuple[float, bytes, int]:
+    """A request whose body never ends, then `docker stop`: how long after it the
+    connection was closed, what came back, and gunicorn's exit code."""
+    with running(image, "--env", "WEB_CONCURRENCY=1", *args) as server:
+        wait_until_serving(server)
+        slow = _begin_slow_request(server.port())
+        outcome: dict = {}
+
+        def read() -> None:
+            try:
+                outcome["response"] = read_until_closed(slow)
+            except OSError as error:
+                outcome["response"] = repr(error).encode()
+            outcome["closed"] = time.monotonic()
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        signalled = time.monotonic()
+        docker("stop", server.id)
+        reader.join(timeout=30)
+        slow.close()
+        state = server.inspect()["State"]
+    return outcome["closed"] - signalled, outcome["response"], state["ExitCode"]
+
+
+def test_a_request_past_the_grace_is_cut_before_docker_stop_would_kill(prod_image: str) -> None:
+    """gunicorn.conf.py's graceful_timeout: a request still unfinished is held that long
+    after SIGTERM, then cut, and gunicorn exits before `docker stop`'s 10 s are up (else
+    docker kills it: 137)."""
+    grace = runpy.run_path(str(ROOT / "gunicorn.conf.py"))["graceful_timeout"]
+    held, response, code = _slow_request_through_docker_stop(prod_image)
+    assert held >= grace - 0.5, f"cut {held:.1f} s after SIGTERM, before the {grace} s grace"
+    assert not response.startswith(b"HTTP/1.1 200"), response[:200]
+    assert code == 0, f"gunicorn exited with {code}"
+
+
+def test_without_a_grace_the_request_is_cut_at_once(prod_image: str) -> None:
+    """The measure above, shown to fail where gunicorn gives no grace."""
+    grace = runpy.run_path(str(ROOT / "gunicorn.conf.py"))["graceful_timeout"]
+    held, _, _ = _slow_request_through_docker_stop(
+        prod_image, "--env", "GUNICORN_CMD_ARGS=--graceful-timeout 0"
+    )
+    assert held < grace - 0.5, f"held {held:.1f} s with no grace"
