@@ -8,6 +8,7 @@ buildx, skopeo, docker-registry, htpasswd)."""
 
 import json
 import subprocess
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from proof.helpers.registry import Registry
 pytestmark = pytest.mark.publish
 GIT_USER = ["-c", "user.name=Test", "-c", "user.email=test@example.com"]
 PUBLISH = ROOT / "deploy" / "publish"
+INDEX_PASSWORD = uuid.uuid4().hex
 
 
 def _inspect(registry: Registry, reference: str, template: str) -> str:
@@ -35,7 +37,12 @@ def published(registry: Registry, fresh_base: str) -> str:
     """The commit, published by deploy/publish from a base no engine has built on: a
     cold build, as its rebuilds are."""
     image = f"{registry.host}/minimal-py-poetry"
-    env = {"PYTHON_IMAGE": fresh_base, "IMAGE_SOURCE": "https://example.com/acme/service"}
+    env = {
+        "PYTHON_IMAGE": fresh_base,
+        "IMAGE_SOURCE": "https://example.com/acme/service",
+        # The index login the workflow hands the build, for a host nothing here reaches.
+        "INDEX_NETRC": f"machine index.invalid login team password {INDEX_PASSWORD}\n",
+    }
     result = registry.run(str(PUBLISH), image, "1.0.0", "latest", **env)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
     return f"{image}:1.0.0"
@@ -60,6 +67,7 @@ def test_one_index_holds_both_platforms_and_their_provenance(
     provenance = _inspect(registry, published, "{{json .Provenance}}")
     assert '"linux/arm64"' in provenance and '"linux/amd64"' in provenance
     assert registry.password not in provenance
+    assert INDEX_PASSWORD not in provenance, "the index login is in the provenance"
 
 
 def test_labels_name_the_commit_and_the_base_by_digest(
