@@ -133,9 +133,11 @@ RUN --mount=type=secret,id=ca-bundle,target=$SSL_CERT_FILE \
 COPY . ./
 # Built as a wheel, as prod has nothing of /src, for /opt/venv's python, which its console
 # scripts name, into a tree of its own, without installer metadata: it records the time.
+# uv leaves a lock file there that every user may write, which prod must not hold.
 RUN <<EOF
 uv pip install --quiet --no-deps --no-build-isolation --no-installer-metadata \
     --prefix "$APP_TREE" .
+rm -f "$APP_TREE/.lock"
 PYTHONHASHSEED=0 python3 -m compileall -q "$APP_TREE"
 EOF
 
