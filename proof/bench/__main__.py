@@ -15,6 +15,7 @@ import tomllib
 from collections import defaultdict
 from pathlib import Path
 
+from proof.bench.machine import describe
 from proof.helpers.engine import build, build_steps, docker
 from proof.helpers.http import free_loopback_port, http_get
 from proof.helpers.project import PACKAGE, PYTHON_IMAGE, ROOT, copy_project, dockerfile_value
@@ -316,13 +317,7 @@ def main() -> None:
         sys.exit("bench: REPEATS must be 1 or more")
     preflight()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that the cleanup runs
-    memory = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text())[1]) / 2**20
-    server = docker("version", "--format", "{{.Server.Version}}").stdout.strip()
-    machine = (
-        f"Machine: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, nproc"
-        f" {len(os.sched_getaffinity(0))}, {memory:.1f} GiB, Docker engine {server}, base image"
-        f" `{BASE}`, REPEATS={repeats}: each cell is the median (min-max)."
-    )
+    machine = describe("proof/bench/run", BASE, repeats) + " Each cell: the median (min-max)."
     with tempfile.TemporaryDirectory(prefix="bench-") as folder:
         copy = copy_project(Path(folder) / "template")
         old = baseline_copy(baseline, Path(folder) / "baseline") if baseline else None

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from proof.bench.__main__ import LABEL, RUN, cleanup, log, row
+from proof.bench.machine import describe
 from proof.helpers.engine import (
     built,
     dev_container,
@@ -120,10 +121,9 @@ def measure(registry: Registry, project: Path, repeats: int) -> dict[str, list[f
 
 def main() -> None:
     repeats = int(os.environ.get("REPEATS", "5"))
-    server = docker("version", "--format", "{{.Server.Version}}").stdout.strip()
     lines = [
-        f"Machine: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, Docker engine"
-        f" {server}, base image `{PYTHON_IMAGE}`, REPEATS={repeats}: median (min-max).",
+        describe("proof/bench/run open", PYTHON_IMAGE, repeats)
+        + " Each cell: the median (min-max).",
         "", row("lock", "packages in dev", "cold open", "open from the cache", "cold / cached"),
         row(*["---"] * 5),
     ]  # fmt: skip

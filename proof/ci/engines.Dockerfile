@@ -1,6 +1,7 @@
 # For machines without a registry: one of CI's engines, built from Debian's archive.
 # .ci/run builds it on a Debian rootfs (FROM scratch), with the engine's packages, and
-# runs it as a container that hosts that engine; beside it, what the test commands need.
+# runs it as a container that hosts that engine; beside it, what the test commands need
+# (engine-packages).
 FROM scratch
 ADD rootfs.tar /
 ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
@@ -11,6 +12,6 @@ ARG PACKAGES
 # hadolint ignore=DL3008,SC2086
 RUN apt-get update -qq \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-        $PACKAGES nodejs npm python3 python3-venv git openssl iproute2 procps iptables >/dev/null \
+        $PACKAGES >/dev/null \
     && rm -rf /var/lib/apt/lists/*
 CMD ["sleep", "infinity"]

@@ -39,8 +39,7 @@ class Registry:
 
     @property
     def env(self) -> dict[str, str]:
-        # The SBOM scanner is an image from Docker Hub, which a closed network lacks.
-        return {**DOCKER_ENV, "DOCKER_CONFIG": str(self.config), "PUBLISH_SBOM": "false"}
+        return {**DOCKER_ENV, "DOCKER_CONFIG": str(self.config)}
 
     @property
     def auth_file(self) -> str:

@@ -13,6 +13,8 @@ from proof.helpers.engine import added_layer_files, build, built
 from proof.helpers.project import PYTHON_IMAGE
 from proof.helpers.tls_index import TlsIndex, make_ca, tls_index
 
+pytestmark = pytest.mark.floor
+
 HOST_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 PREFIX = "minimal-py-poetry-test:ca"
 

@@ -100,9 +100,8 @@ def test_commit_in_the_dev_container_runs_the_checks(dev_image: str, tmp_path: P
     assert second.returncode == 0, second.stdout[-4000:] + second.stderr[-2000:]
 
 
-def test_checks_take_a_dev_container_feature_and_comments(dev_image: str, tmp_path: Path) -> None:
+def _commit_a_feature_and_a_comment(dev_image: str, repo: Path) -> subprocess.CompletedProcess[str]:
     """devcontainer.json as the spec allows it: a Feature (GitHub CLI) and a comment."""
-    repo = _repository_with_hook(tmp_path / "repo")
     config = repo / ".devcontainer" / "devcontainer.json"
     config.write_text(
         config.read_text().replace(
@@ -113,8 +112,28 @@ def test_checks_take_a_dev_container_feature_and_comments(dev_image: str, tmp_pa
         )
     )
     _git(repo, "add", "--all")
-    commit = _git_in_dev_container(dev_image, repo, *COMMIT)
+    return _git_in_dev_container(dev_image, repo, *COMMIT)
+
+
+def test_checks_take_a_dev_container_feature_and_comments(dev_image: str, tmp_path: Path) -> None:
+    repo = _repository_with_hook(tmp_path / "repo")
+    commit = _commit_a_feature_and_a_comment(dev_image, repo)
     assert commit.returncode == 0, commit.stdout[-4000:] + commit.stderr[-2000:]
+
+
+def test_a_json_check_of_devcontainer_json_would_stop_that_commit(
+    dev_image: str, tmp_path: Path
+) -> None:
+    """The commit above, shown to reach a check: with the hooks' JSON check on every
+    JSON file, the comment stops it."""
+    repo = _repository_with_hook(tmp_path / "repo")
+    hooks = repo / ".pre-commit-config.yaml"
+    every_file = re.sub(r"^ *exclude: .*devcontainer.*\n", "", hooks.read_text(), flags=re.M)
+    assert every_file != hooks.read_text(), "no hook leaves devcontainer.json out"
+    hooks.write_text(every_file)
+    commit = _commit_a_feature_and_a_comment(dev_image, repo)
+    assert commit.returncode != 0, "a JSON check passed a comment"
+    assert "JSON syntax" in commit.stdout + commit.stderr
 
 
 # Made-up passwords, as test suites log in with them: a literal (S105), an argument

@@ -3,6 +3,8 @@ configurations of .vscode/launch.json stop at a breakpoint in a view and go on."
 
 from pathlib import Path
 
+import pytest
+
 from proof.helpers.engine import Compose, running
 from proof.helpers.project import PACKAGE, ROOT
 from proof.helpers.users import HOST_USER
@@ -15,6 +17,8 @@ from proof.image.debugging import (
     return_line,
     stop_and_go_on,
 )
+
+pytestmark = pytest.mark.floor
 
 
 def test_f5_launch_configuration_stops_at_a_breakpoint(dev_image: str, project_copy: Path) -> None:

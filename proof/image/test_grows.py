@@ -23,6 +23,8 @@ from proof.helpers.project import (
 from proof.helpers.waiting import wait_until
 from proof.image.debugging import f5_stops_in
 
+pytestmark = pytest.mark.floor
+
 PACKAGES_LINE = r"ARG RUNTIME_PACKAGES="
 # What the copy adds to its views: notes kept in the database that FLASK_DATABASE_URL names.
 ROUTES = """

@@ -27,6 +27,8 @@ from proof.helpers.project import PYTHON_IMAGE, ROOT, dockerfile_value
 from proof.helpers.users import HOST_USER, netrc_line
 from proof.image.private_index import MODULE, PACKAGE, SOURCE, USER, Index, fresh_lock
 
+pytestmark = pytest.mark.floor
+
 PREFIX = "minimal-py-poetry-test:private"
 # An entry of the host user's own netrc, with Windows line endings.
 OWN_ENTRY = "machine git.example.com\r\n  login me\r\n  password hunter2\r\n"

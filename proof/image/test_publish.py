@@ -1,12 +1,14 @@
 """The publish path, run for real: deploy/publish, which the workflow's image job runs,
 against a distribution registry on 127.0.0.1 that asks for a login, as a company's
-does. One image index holds linux/amd64 and linux/arm64 with their provenance; the
-labels and the base image's name and digest read back; rootless Podman pulls the amd64
-image and it serves; two clean rebuilds of the commit give the same digests, and a
-rebuild that differs names the files. Run them with `proof/run -m publish` (Docker with
-buildx, skopeo, docker-registry, htpasswd)."""
+does. One image index holds linux/amd64 and linux/arm64 with their provenance, which
+holds no index login; the labels and the base image's name and digest read back; each
+platform's SBOM lists what the image holds; rootless Podman pulls the amd64 image and
+it serves; two clean rebuilds of the commit give the same digests, and a rebuild that
+differs names the files. Run them with `proof/run -m publish` (Docker with buildx,
+skopeo, docker-registry, htpasswd)."""
 
 import json
+import re
 import subprocess
 import uuid
 from datetime import UTC, datetime
@@ -15,13 +17,25 @@ from pathlib import Path
 import pytest
 
 from proof.helpers.engine import Container, podman, wait_until_serving
-from proof.helpers.project import DEFAULT_PYTHON, PACKAGE, ROOT, copy_project
+from proof.helpers.project import DEFAULT_PYTHON, PACKAGE, PYPROJECT, ROOT, copy_project
 from proof.helpers.registry import Registry
 
 pytestmark = pytest.mark.publish
 GIT_USER = ["-c", "user.name=Test", "-c", "user.email=test@example.com"]
 PUBLISH = ROOT / "deploy" / "publish"
 INDEX_PASSWORD = uuid.uuid4().hex
+
+
+def _committed_copy(tmp_path: Path) -> Path:
+    """The project's files, committed in a repository of their own."""
+    repo = copy_project(tmp_path / "repo")
+    for args in (
+        ["init", "--quiet"],
+        ["add", "--all"],
+        [*GIT_USER, "commit", "--quiet", "-m", "1"],
+    ):
+        assert subprocess.run(["git", *args], cwd=repo, check=False).returncode == 0
+    return repo
 
 
 def _inspect(registry: Registry, reference: str, template: str) -> str:
@@ -66,8 +80,50 @@ def test_one_index_holds_both_platforms_and_their_provenance(
     assert attested == set(platforms.values()), "a platform without its provenance"
     provenance = _inspect(registry, published, "{{json .Provenance}}")
     assert '"linux/arm64"' in provenance and '"linux/amd64"' in provenance
-    assert registry.password not in provenance
     assert INDEX_PASSWORD not in provenance, "the index login is in the provenance"
+
+
+def test_the_provenance_check_finds_a_login_passed_as_a_build_argument(
+    registry: Registry, base: str, tmp_path: Path
+) -> None:
+    """The check above, shown to fail: a copy whose deploy/publish hands the index
+    login to the build as an argument, which the provenance records."""
+    repo = _committed_copy(tmp_path)
+    publish = repo / "deploy" / "publish"
+    leaking = publish.read_text().replace(
+        "--build-arg SOURCE_DATE_EPOCH", "--build-arg SOURCE_DATE_EPOCH --build-arg INDEX_NETRC"
+    )
+    assert leaking != publish.read_text(), "deploy/publish passes no build arguments"
+    publish.write_text(leaking)
+    image = f"{registry.host}/leaks"
+    netrc = f"machine index.invalid login team password {INDEX_PASSWORD}\n"
+    env = {"PYTHON_IMAGE": base, "PUBLISH_PLATFORMS": "linux/amd64", "INDEX_NETRC": netrc}
+    result = registry.run(str(publish), image, "1", **env)
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert INDEX_PASSWORD in _inspect(registry, f"{image}:1", "{{json .Provenance}}")
+
+
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_each_platform_sbom_lists_every_distribution_the_image_holds(
+    registry: Registry, published: str
+) -> None:
+    listing = "import importlib.metadata as m\nfor d in m.distributions(): print(d.name, d.version)"
+    held = registry.run(
+        "docker", "run", "--rm", "--platform", "linux/amd64", "--entrypoint", "python",
+        published, "-c", listing,
+    )  # fmt: skip
+    assert held.returncode == 0, held.stderr
+    distributions = {(_normalized(n), v) for n, v in map(str.split, held.stdout.splitlines())}
+    project = _normalized(PYPROJECT["project"]["name"])
+    assert any(name == project for name, _ in distributions), held.stdout
+    sboms = json.loads(_inspect(registry, published, "{{json .SBOM}}"))
+    assert set(sboms) == {"linux/amd64", "linux/arm64"}, "a platform without its SBOM"
+    for platform, sbom in sboms.items():
+        listed = {(_normalized(p["name"]), p.get("versionInfo")) for p in sbom["SPDX"]["packages"]}
+        assert distributions <= listed, f"{platform}'s SBOM lacks {distributions - listed}"
 
 
 def test_labels_name_the_commit_and_the_base_by_digest(
@@ -126,13 +182,7 @@ def test_a_rebuild_that_differs_names_the_files(
 ) -> None:
     """A checkout whose files are not the commit's: --verify fails and says which files
     of the image differ."""
-    repo = copy_project(tmp_path / "repo")
-    for args in (
-        ["init", "--quiet"],
-        ["add", "--all"],
-        [*GIT_USER, "commit", "--quiet", "-m", "1"],
-    ):
-        assert subprocess.run(["git", *args], cwd=repo, check=False).returncode == 0
+    repo = _committed_copy(tmp_path)
     publish = str(repo / "deploy" / "publish")
     image = f"{registry.host}/differs"
     env = {"PYTHON_IMAGE": base, "PUBLISH_PLATFORMS": "linux/amd64"}

@@ -16,6 +16,8 @@ from proof.helpers.engine import (
 from proof.helpers.project import PACKAGE, cpu_limit, deployment
 from proof.helpers.restricted import OPENSHIFT_USER, manifest_docker_args
 
+pytestmark = pytest.mark.floor
+
 
 @pytest.mark.parametrize("user", [None, OPENSHIFT_USER], ids=["kubernetes", "openshift"])
 def test_serves_under_restricted_settings(prod_image: str, user: str | None) -> None:
