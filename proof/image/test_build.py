@@ -126,7 +126,7 @@ def test_version_bump_reuses_every_dependency_layer(
     bumped = f"{declared['version']}.post{uuid.uuid4().int % 1000}"
     version = re.compile(r'^version = ".*"$', re.M)
     text = version.sub(f'version = "{bumped}"', pyproject.read_text(), count=1)
-    pyproject.write_text(text + "\n[tool.coverage.run]\nbranch = true\n")
+    pyproject.write_text(text + '\n[tool.a-new-tool]\nsetting = "on"\n')
     for target, reused in (
         ("prod", [BUILD_INSTALL, BACKEND_INSTALL, ("prod", r"COPY --from=build")]),
         ("dev", [("dev", r"RUN .*--mount=type=cache")]),
