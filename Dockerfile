@@ -92,13 +92,16 @@ EOF
 
 FROM base AS dev
 ARG POETRY_VENV CACHE_DIR NETRC POETRY_PYPI_MIRROR_URL DEV_USER BUILD_PACKAGES
-# The distribution builds shellcheck for every architecture. The venv group keeps the venv
-# writable after the Dev Containers CLI gives the dev user the host user's UID; UID 1000,
-# which Codespaces expects, is taken from a user the base may have (Ubuntu's "ubuntu").
+# The distribution builds shellcheck for every architecture. Git here runs the repository's
+# hooks: the checks on commit, the venv following the lock after a pull or checkout. The
+# venv group keeps the venv writable after the Dev Containers CLI gives the dev user the
+# host user's UID; UID 1000, which Codespaces expects, is taken from a user the base may
+# have (Ubuntu's "ubuntu").
 # hadolint ignore=DL3008,SC2086
 RUN --mount=type=secret,id=ca-bundle,target=$SSL_CERT_FILE <<EOF
 apt-get update && apt-get install -y --no-install-recommends git shellcheck $BUILD_PACKAGES
 apt-get clean && rm -rf /var/lib/apt/lists/*
+git config --system core.hooksPath .githooks
 if taken=$(getent passwd 1000); then userdel --remove "${taken%%:*}"; fi
 groupadd --system venv
 useradd --create-home --shell /bin/bash --uid 1000 --groups venv "$DEV_USER"

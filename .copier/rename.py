@@ -12,12 +12,14 @@ from pathlib import Path
 TEMPLATE_NAME = "minimal-py-poetry"
 TEMPLATE_PACKAGE = "app"
 # How a file names the import package, the name as each pattern's second group: imports,
-# "PACKAGE:create_app()" and "PACKAGE.cli:main", flask's --app, Poetry's include, and paths.
+# "PACKAGE:create_app()" and "PACKAGE.cli:main", flask's --app, Poetry's include, the
+# first of the files mypy checks and of the packages coverage measures, and paths.
 REFERENCES = [
     r"(\b(?:from|import) )({name})\b",
     r"([\"'])({name})(?=[.:]\w)",
     r"(--app[\"',\s-]*)({name})\b",
     r"(include\s*=\s*[\"'])({name})(?=[\"'])",
+    r"(^(?:files|source_pkgs)\s*=\s*\[\s*[\"'])({name})(?=[\"'])",
     r"(^!?|[\s\"'])({name})(?=/)",
 ]
 

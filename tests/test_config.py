@@ -13,7 +13,7 @@ def test_default_body_limit_is_one_mebibyte() -> None:
     assert create_app().config["MAX_CONTENT_LENGTH"] == 1024 * 1024
 
 
-def test_log_lines_go_to_stdout(capsys: pytest.CaptureFixture) -> None:
+def test_log_lines_go_to_stdout(capsys: pytest.CaptureFixture[str]) -> None:
     app = create_app({"TESTING": True})
     app.logger.info("hello from the app")
     captured = capsys.readouterr()
@@ -22,7 +22,7 @@ def test_log_lines_go_to_stdout(capsys: pytest.CaptureFixture) -> None:
 
 
 def test_each_log_record_is_written_once_however_many_apps(
-    capsys: pytest.CaptureFixture,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     apps = [create_app({"TESTING": True}) for _ in range(3)]
     apps[-1].logger.info("one line only")

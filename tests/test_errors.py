@@ -1,8 +1,9 @@
 import pytest
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 
-def assert_json_error(response, status: int) -> None:
+def assert_json_error(response: TestResponse, status: int) -> None:
     assert response.status_code == status
     assert response.is_json
     body = response.get_json()

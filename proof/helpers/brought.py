@@ -79,7 +79,7 @@ def bring(app: App, examples: Path, copy: Path) -> None:
 
 
 def _declare_packages(app: App, copy: Path) -> None:
-    """pyproject.toml's packages, as README shows them for a src layout and root modules."""
+    """pyproject.toml's packages, and mypy's files for a src layout, as README shows them."""
     parent = Path(app.source).parent
     include = [
         f'{{ include = "{app.package}"'
@@ -92,6 +92,11 @@ def _declare_packages(app: App, copy: Path) -> None:
         flags=re.M,
     )  # fmt: skip
     assert count == 1, "no packages line in the copy's pyproject.toml"
+    if str(parent) != ".":
+        text, count = re.subn(
+            rf'^(files = \[\s*"){app.package}"', rf'\g<1>{app.source}"', text, flags=re.M
+        )
+        assert count == 1, "no files line naming the package in the copy's pyproject.toml"
     pyproject.write_text(text)
 
 

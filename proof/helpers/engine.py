@@ -66,17 +66,20 @@ def _engine(
     return result
 
 
-def run_in(folder: Path, command: str, timeout: float) -> subprocess.CompletedProcess[str]:
-    """A bash command in folder, with the engine's environment; a failure is returned."""
+def run_in(
+    folder: Path, command: str, timeout: float, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """A bash command in folder, with the engine's environment and env; a failure is
+    returned."""
     return subprocess.run(
-        ["bash", "-c", command], cwd=folder, env=DOCKER_ENV,
+        ["bash", "-c", command], cwd=folder, env={**DOCKER_ENV, **env},
         capture_output=True, text=True, timeout=timeout, check=False,
     )  # fmt: skip
 
 
-def run_test_command(folder: Path) -> subprocess.CompletedProcess[str]:
-    """README's test command, in a copy of the project."""
-    return run_in(folder, readme_command(r"tests/run\b").string, timeout=1500)
+def run_test_command(folder: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """README's test command, in a copy of the project, with env added."""
+    return run_in(folder, readme_command(r"tests/run\b").string, timeout=1500, **env)
 
 
 def build(

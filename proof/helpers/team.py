@@ -17,7 +17,8 @@ def template_names_left(folder: Path) -> list[str]:
     """Where the text files that a copy in folder keeps (not what README's drop removes)
     still name the template's project or its package as a module, found without the
     rename's own patterns: the project's name anywhere; the package in Python's imports
-    and Poetry's packages (as parsed), as the first part of a path, of an import string
+    and as a value of pyproject.toml (as parsed: Poetry's packages, the type check's files,
+    coverage's packages), as the first part of a path, of an import string
     ("PACKAGE:create_app()", "PACKAGE.cli:main") or of one of the team's modules
     (PACKAGE.views), or after flask's --app."""
     project_name, package = project.PYPROJECT["project"]["name"], project.PACKAGE
@@ -38,7 +39,7 @@ def template_names_left(folder: Path) -> list[str]:
         found += [f"{where}: {project_name}"] * (project_name in text)
         found += [f"{where}: {m.group(0)}" for p in patterns for m in re.finditer(p, text)]
         if path.name == "pyproject.toml":
-            found += [f"{where}: include {name}" for name in _packages(text) if name == package]
+            found += [f"{where}: {key} = {package!r}" for key, v in _values(text) if v == package]
         if path.suffix == ".py":
             found += [
                 f"{where}: import {name}"
@@ -48,10 +49,22 @@ def template_names_left(folder: Path) -> list[str]:
     return found
 
 
-def _packages(pyproject: str) -> list[str]:
-    """The packages a pyproject.toml tells Poetry to include."""
-    packages = tomllib.loads(pyproject).get("tool", {}).get("poetry", {}).get("packages", [])
-    return [entry.get("include") for entry in packages]
+def _values(pyproject: str) -> list[tuple[str, object]]:
+    """Every value of a pyproject.toml, in lists and tables too, with its key."""
+    found: list[tuple[str, object]] = []
+
+    def walk(key: str, value: object) -> None:
+        if isinstance(value, dict):
+            for name, inner in value.items():
+                walk(f"{key}.{name}".lstrip("."), inner)
+        elif isinstance(value, list):
+            for inner in value:
+                walk(key, inner)
+        else:
+            found.append((key, value))
+
+    walk("", tomllib.loads(pyproject))
+    return found
 
 
 def _imports(source: str) -> list[str]:

@@ -53,9 +53,9 @@ def dependencies_command(file: str) -> str:
     return shlex.join([*words[:-1], file])
 
 
-def lint_command() -> str:
-    """README's command that adopts the linters on code that was never held to them."""
-    return readme_command(r"pre-commit run --all-files \|\| ").string
+def debt_command() -> str:
+    """README's command that adopts the checks on code that was never held to them."""
+    return readme_command(r"\S*record-debt").string
 
 
 @pytest.fixture(scope="session")
@@ -75,7 +75,7 @@ def brought(
     serve_it(app, copy)
     commit_all(copy, "the app, brought")
     with dev_container(copy) as container:
-        for command in [dependencies_command(f"brought-{app.dependencies}"), lint_command()]:
+        for command in [dependencies_command(f"brought-{app.dependencies}"), debt_command()]:
             done = container.exec("bash", "-c", command)
             assert done.returncode == 0, f"{command}\n{done.stdout[-4000:]}{done.stderr[-3000:]}"
     (copy / f"brought-{app.dependencies}").unlink()

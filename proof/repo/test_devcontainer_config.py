@@ -1,5 +1,6 @@
 """devcontainer.json as the Dev Containers CLI reads it: the dev stage, a non-root user,
-VS Code's interpreter, test and lint settings, and the forwarded ports."""
+VS Code's interpreter, test, lint and type check settings, the forwarded ports, and the
+venv following the lock at each start."""
 
 import json
 import subprocess
@@ -33,3 +34,21 @@ def test_configuration_builds_dev_and_sets_up_vscode() -> None:
     # The app's port and debugpy's; a team may forward more.
     assert {8000, 5678} <= set(config["forwardPorts"])
     assert all(config["portsAttributes"][str(port)]["label"] for port in (8000, 5678))
+
+
+def test_vscode_shows_the_type_check_of_the_hook() -> None:
+    """VS Code's mypy extension runs the venv's mypy, pinned in the lock, with
+    pyproject.toml's settings: the errors the commit hook and the test command report."""
+    vscode = _read_configuration()["configuration"]["customizations"]["vscode"]
+    assert "ms-python.mypy-type-checker" in vscode["extensions"]
+    assert vscode["settings"]["mypy-type-checker.importStrategy"] == "fromEnvironment"
+    assert not any(key.startswith("mypy-type-checker.args") for key in vscode["settings"])
+
+
+def test_every_start_brings_the_venv_to_the_lock() -> None:
+    """The command each start runs is the one the git hooks and compose run."""
+    config = _read_configuration()["configuration"]
+    command = config["postStartCommand"]
+    assert (ROOT / command).is_file(), command
+    for hook in ("post-merge", "post-checkout", "post-rewrite"):
+        assert command in (ROOT / ".githooks" / hook).read_text(), hook
