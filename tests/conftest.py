@@ -1,3 +1,5 @@
+from typing import NoReturn
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
@@ -11,7 +13,7 @@ def app() -> Flask:
     app = create_app({"TESTING": True, "MAX_CONTENT_LENGTH": 64, "PROPAGATE_EXCEPTIONS": False})
 
     @app.get("/boom")
-    def boom() -> None:
+    def boom() -> NoReturn:
         raise RuntimeError("secret detail")
 
     return app

@@ -1,8 +1,9 @@
 """Rootless Podman, as README sets it up: prod built with its command keeps the
 HEALTHCHECK and runs locked down; the Dev Containers CLI opens the dev container with
 `--docker-path podman`, README's service beside it; the netrc and CA secrets work in
-Podman builds; podman-compose serves the dev server with reload. Run them with
-`proof/run -m podman`, as a non-root user with a subordinate ID range."""
+Podman builds; podman-compose serves the dev server with reload; a reopen brings the
+venv to the lock. Run them with `proof/run -m podman`, as a non-root user with a
+subordinate ID range."""
 
 import json
 import os
@@ -126,6 +127,7 @@ def test_dev_container_opens_reaches_a_service_and_files_stay_the_host_users(
 
 
 def _dev_container_works(container: DevContainer, project_copy: Path) -> None:
+    before = {name: (project_copy / name).read_text() for name in ("pyproject.toml", "poetry.lock")}
     wait_until(
         lambda: container.exec("python", "-c", REACH_DB), lambda r: r.returncode == 0,
         "the dev container to reach db:5432", 60,
@@ -141,6 +143,13 @@ def _dev_container_works(container: DevContainer, project_copy: Path) -> None:
     assert 'name = "six"' in (project_copy / "poetry.lock").read_text()
     not_mine = [p for p in project_copy.rglob("*") if p.stat().st_uid != os.getuid()]
     assert not_mine == [], "files in the workspace that the host user does not own"
+    # The lock as it was, as a pull on the host brings a teammate's: a reopen follows it.
+    for name, text in before.items():
+        (project_copy / name).write_text(text)
+    container.engine_cli("stop", "--time", "1", container.id)
+    reopened = container.up()
+    assert reopened.returncode == 0, reopened.stdout[-2000:] + reopened.stderr[-3000:]
+    assert container.exec("python", "-c", "import six").returncode != 0, "a reopen kept six"
 
 
 def test_netrc_secret_installs_the_private_package_and_stays_out(
