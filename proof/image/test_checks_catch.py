@@ -4,6 +4,7 @@ and on GitHub Actions the coverage table reaches the job's summary all the same.
 
 from pathlib import Path
 
+from proof.helpers.copies import commit_all, git
 from proof.helpers.engine import run_test_command
 from proof.helpers.project import PACKAGE
 
@@ -17,7 +18,15 @@ PRICE = cents("12")
 """
 
 
+def _committed(folder: Path) -> Path:
+    """The copy as a repository, as the commit hook's checks need it."""
+    git(folder, "init", "--quiet")
+    commit_all(folder, "the service")
+    return folder
+
+
 def test_a_type_error_fails_the_test_command_naming_file_and_line(project_copy: Path) -> None:
+    _committed(project_copy)
     views = project_copy / PACKAGE / "views.py"
     views.write_text(views.read_text() + TYPE_ERROR)
     line = views.read_text().splitlines().index('PRICE = cents("12")') + 1
@@ -28,6 +37,7 @@ def test_a_type_error_fails_the_test_command_naming_file_and_line(project_copy: 
 
 
 def test_a_deleted_test_fails_under_the_coverage_floor(project_copy: Path, tmp_path: Path) -> None:
+    _committed(project_copy)
     (project_copy / "tests" / "test_errors.py").unlink()
     summary = tmp_path / "summary.md"
     result = run_test_command(project_copy, GITHUB_STEP_SUMMARY=str(summary))
