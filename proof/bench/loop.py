@@ -17,6 +17,7 @@ from pathlib import Path
 
 from proof.bench.__main__ import baseline_copy, log, row
 from proof.bench.machine import describe
+from proof.helpers.copies import commit_all, git
 from proof.helpers.engine import (
     DevContainer,
     built,
@@ -88,6 +89,10 @@ def main() -> None:
             "template": copy_project(Path(folder) / "template"),
             "baseline": baseline_copy(baseline, Path(folder) / "baseline"),
         }
+        # Repositories, as the test command's checks need them.
+        for project in projects.values():
+            git(project, "init", "--quiet")
+            commit_all(project, "the service")
         try:
             dev_image = built(f"bench-loop-{os.getpid()}:dev", "--target", "dev")
             containers = {
