@@ -118,15 +118,17 @@ def readme_jsonc(readme: Path = ROOT / "README.md") -> tuple[dict, list[str]]:
 
 def add_readme_service(folder: Path, initialize: dict | None = None) -> None:
     """README's lines for a backing service, added to folder's compose.yaml and
-    devcontainer.json; initialize, if given, in place of README's initializeCommand."""
+    devcontainer.json as a person adds them; initialize, if given, in place of README's
+    initializeCommand."""
+    from proof.helpers.snippets import add_compose_lines, add_json_lines
+
     compose = folder / "compose.yaml"
-    config = merged(yaml.safe_load(compose.read_text()), yaml.safe_load(readme_block("yaml")))
-    compose.write_text(yaml.safe_dump(config, sort_keys=False))
+    compose.write_text(add_compose_lines(compose.read_text(), yaml.safe_load(readme_block("yaml"))))
     path = folder / ".devcontainer" / "devcontainer.json"
     extra = readme_jsonc()[0]
     if initialize:
         extra["initializeCommand"] = initialize
-    path.write_text(json.dumps(merged(json.loads(path.read_text()), extra), indent=2) + "\n")
+    path.write_text(add_json_lines(path.read_text(), extra))
 
 
 def supported_pythons() -> list[str]:
