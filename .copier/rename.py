@@ -1,6 +1,7 @@
 """Copier's task, run in a copy after `copier copy` and `copier update`, and README's
-rename of a copy made with "Use this template": the template's project name and import
-package replaced by the copy's, and the package's folder moved to the copy's name.
+rename of a copy made with "Use this template": README's parts about the template left
+out, the template's project name and import package replaced by the copy's, and the
+package's folder moved to the copy's name.
 
 Usage: rename.py PROJECT_NAME PACKAGE_NAME"""
 
@@ -11,6 +12,8 @@ from pathlib import Path
 
 TEMPLATE_NAME = "minimal-py-poetry"
 TEMPLATE_PACKAGE = "app"
+# README's parts that speak of the template, not of the service: how to start a copy.
+TEMPLATE_ONLY = re.compile(r"^<!-- template-only\b.*?^<!-- /template-only -->\n\n?", re.M | re.S)
 # How a file names the import package, the name as each pattern's second group: imports,
 # "PACKAGE:create_app()" and "PACKAGE.cli:main", flask's --app, Poetry's include, the
 # first of the files mypy checks and of the packages coverage measures, and paths.
@@ -43,6 +46,12 @@ def rename_files(root: Path, project: str, package: str) -> None:
             path.write_text(new)
 
 
+def leave_out_template_parts(root: Path) -> None:
+    readme = root / "README.md"
+    if readme.is_file():
+        readme.write_text(TEMPLATE_ONLY.sub("", readme.read_text()))
+
+
 def move_package(root: Path, package: str) -> None:
     """The template's package folder into the copy's. During an update it holds the new
     release's files, which replace the copy's as Copier replaces every other file before
@@ -62,6 +71,7 @@ def move_package(root: Path, package: str) -> None:
 
 def main(project: str, package: str) -> None:
     root = Path.cwd()
+    leave_out_template_parts(root)
     rename_files(root, project, package)
     move_package(root, package)
 

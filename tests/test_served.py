@@ -22,5 +22,5 @@ def test_the_app_gunicorn_serves_answers_health() -> None:
     status = app.test_client().get("/health").status_code
     assert status == 200, (
         f"GET /health of {target!r} answered {status}: the app needs a /health route "
-        "that answers 200 (README: Bring your app)"
+        "that answers 200 (the health check and Kubernetes' probes)"
     )

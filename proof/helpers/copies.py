@@ -55,3 +55,8 @@ def copier_copy(parent: Path, project: str, release: str = "HEAD", **answers: st
     git(folder, "init", "--quiet")
     commit_all(folder, "copy")
     return folder
+
+
+# The lines around a conflict that `copier update` leaves (git merge-file's, with Copier's
+# labels), yours above and the release's below a line of "=======".
+COPIER_MARKERS = ("<<<<<<< before updating", ">>>>>>> after updating")

@@ -2,8 +2,10 @@
 template's, the service alone (what README's drop command removes is not there) and the
 answers `copier update` reads, and passes its test command as it stands; a copy of the
 previous release (CHANGELOG.md), changed as a team changes it, takes this commit with
-`copier update`, its changes kept, and passes again; where the team and the release
-changed the same line, the update leaves both between README's markers."""
+`copier update`, its changes kept (a README section appended, a route edited) and no
+file left conflicted that only one side changed, and passes again; where the team and
+the release changed the same line, the update leaves both between Copier's markers, in
+that file alone."""
 
 import filecmp
 import json
@@ -16,7 +18,14 @@ import pytest
 import yaml
 
 from proof.helpers import team
-from proof.helpers.copies import commit_all, copier, copier_copy, copy_command, git
+from proof.helpers.copies import (
+    COPIER_MARKERS,
+    commit_all,
+    copier,
+    copier_copy,
+    copy_command,
+    git,
+)
 from proof.helpers.engine import in_dev_image, remove_images, run_in, run_test_command
 from proof.helpers.project import (
     PACKAGE,
@@ -25,7 +34,6 @@ from proof.helpers.project import (
     blueprint_of,
     dropped_paths,
     host_tool,
-    readme_block,
 )
 
 # The team's answers, the names its first week's changes use.
@@ -79,12 +87,21 @@ def test_team() -> None:
 """
 
 
+TEAM_README = "\n## On call\n\nThe team that answers for this service: acme.\n"
+TEAM_EDIT = "    # The team's own words on this route.\n"
+
+
 def _team_changes(folder: Path, dev_image: str) -> None:
-    """A route and its test, a console script, a supplemental source, README's service in
-    compose, jq in the dev stage; a runtime and a dev dependency."""
+    """A route edited, a route and its test added, a README section, a console script, a
+    supplemental source, README's service in compose, jq in the dev stage; a runtime and a
+    dev dependency."""
     views = folder / PACKAGE_NAME / "views.py"
-    with views.open("a") as source:
-        source.write(TEAM_ROUTE.format(bp=blueprint_of(views)))
+    route = re.compile(r"^(@\w+\.\w+\(.*\)\ndef .*\n)", re.M)
+    source, count = route.subn(rf"\1{TEAM_EDIT}", views.read_text(), count=1)
+    assert count, f"no route in {views}"
+    views.write_text(source + TEAM_ROUTE.format(bp=blueprint_of(views)))
+    with (folder / "README.md").open("a") as readme:
+        readme.write(TEAM_README)
     (folder / "tests" / "test_team.py").write_text(TEAM_TEST)
     team.declare_script_and_source(folder)
     add_readme_service(folder)
@@ -114,7 +131,12 @@ def test_answers_are_recorded(copied: Path) -> None:
 
 
 def test_copy_holds_the_service_alone(copied: Path) -> None:
-    there = [name for name in dropped_paths() if (copied / name).exists()]
+    # But the workflow that takes releases, which only a copy from Copier can.
+    there = [
+        name
+        for name in dropped_paths()
+        if (copied / name).exists() and "copier update" not in (copied / name).read_text()
+    ]
     assert there == [], "the copy holds what README's drop command removes"
     locked = {p["name"] for p in tomllib.loads((copied / "poetry.lock").read_text())["package"]}
     assert "copier" not in locked, "Copier, a tool of the host, is in the copy's lock"
@@ -147,6 +169,8 @@ def test_update_takes_the_release_and_keeps_the_teams_changes(updated: Path, cop
     pyproject = (updated / "pyproject.toml").read_text()
     kept = {
         "route": "def team()" in (updated / PACKAGE_NAME / "views.py").read_text(),
+        "edit": TEAM_EDIT in (updated / PACKAGE_NAME / "views.py").read_text(),
+        "README": (updated / "README.md").read_text().endswith(TEAM_README),
         "test": (updated / "tests" / "test_team.py").is_file(),
         "dependencies": "six" in pyproject and "tomli-w" in pyproject,
         "script": f'{team.SCRIPT} = "{PACKAGE_NAME}.cli:main"' in pyproject,
@@ -188,7 +212,7 @@ def _release_changes() -> list[str]:
 def _lock_as_readme_says(folder: Path, dev_image: str) -> None:
     """A poetry.lock both sides changed: the release's lines kept, then `poetry lock`."""
     lock = folder / "poetry.lock"
-    before, _, after = readme_block("text").splitlines()
+    before, after = COPIER_MARKERS
     text, count = re.subn(
         rf"^{re.escape(before)}\n.*?^=======\n(.*?)^{re.escape(after)}\n", r"\1",
         lock.read_text(), flags=re.M | re.S,
@@ -214,7 +238,7 @@ def _dockerfile_change() -> tuple[list[str], list[str]]:
     return removed, added
 
 
-def test_a_line_both_changed_is_left_between_readmes_markers(
+def test_a_line_both_changed_is_left_between_markers_in_that_file_alone(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     """The team changes a line of the Dockerfile that the release changed too."""
@@ -224,9 +248,10 @@ def test_a_line_both_changed_is_left_between_readmes_markers(
     assert removed[0] in dockerfile.read_text().splitlines()
     dockerfile.write_text(dockerfile.read_text().replace(removed[0], removed[0] + " # the team's"))
     _update(folder)
-    markers = readme_block("text").splitlines()
     lines = dockerfile.read_text().splitlines()
-    assert set(markers) <= set(lines), "\n".join(lines[:40])
+    assert set(COPIER_MARKERS) <= set(lines), "\n".join(lines[:40])
+    unmerged = git(folder, "diff", "--name-only", "--diff-filter=U").split()
+    assert unmerged == ["Dockerfile"], "the update left files conflicted that one side changed"
     assert removed[0] + " # the team's" in lines
 
 
