@@ -23,17 +23,23 @@ from proof.helpers.copies import (
     commit_all,
     copier,
     copier_copy,
-    copy_command,
     git,
 )
 from proof.helpers.engine import in_dev_image, remove_images, run_in, run_test_command
 from proof.helpers.project import (
     PACKAGE,
-    ROOT,
     add_readme_service,
     blueprint_of,
     dropped_paths,
     host_tool,
+)
+from proof.helpers.releases import (
+    copy_of_release,
+    dockerfile_change,
+    previous_release,
+    release_changes,
+    releases,
+    tagged_template,
 )
 
 # The team's answers, the names its first week's changes use.
@@ -47,24 +53,6 @@ def _copy(parent: Path, release: str = "HEAD") -> Path:
 @pytest.fixture(scope="module")
 def copied(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _copy(tmp_path_factory.mktemp("copier"))
-
-
-def _previous_release() -> str:
-    """The commit of the newest release CHANGELOG.md names."""
-    released = [commit for _, commit in _releases() if commit != "HEAD"]
-    assert released, "CHANGELOG.md names no released commit"
-    return released[0]
-
-
-def _releases() -> list[tuple[str, str]]:
-    """Each release CHANGELOG.md names, newest first: its version and its commit (this
-    one's for the release in the making)."""
-    entries = re.findall(r"^## (\S+) \((?:commit (\w+)|unreleased)\)", _changelog(), re.M)
-    return [(version, commit or "HEAD") for version, commit in entries]
-
-
-def _changelog() -> str:
-    return (ROOT / "CHANGELOG.md").read_text()
 
 
 def _update(folder: Path) -> None:
@@ -117,7 +105,7 @@ def _team_changes(folder: Path, dev_image: str) -> None:
 @pytest.fixture(scope="module")
 def updated(tmp_path_factory: pytest.TempPathFactory, dev_image: str) -> Path:
     """A copy of the previous release with a team's changes, updated to this commit."""
-    folder = _copy(tmp_path_factory.mktemp("update"), _previous_release())
+    folder = _copy(tmp_path_factory.mktemp("update"), previous_release())
     _team_changes(folder, dev_image)
     _update(folder)
     _lock_as_readme_says(folder, dev_image)
@@ -164,7 +152,7 @@ def test_update_takes_the_release_and_keeps_the_teams_changes(updated: Path, cop
     assert answers["_commit"] != before["_commit"], (before, answers)
     unmerged = git(updated, "diff", "--name-only", "--diff-filter=U").split()
     # Both changed what the lock locks: its metadata, which README's `poetry lock` remakes.
-    both = ["poetry.lock"] if "poetry.lock" in _release_changes() else []
+    both = ["poetry.lock"] if "poetry.lock" in release_changes() else []
     assert unmerged in ([], both), "the update left conflicts where only one side changed"
     pyproject = (updated / "pyproject.toml").read_text()
     kept = {
@@ -182,7 +170,7 @@ def test_update_takes_the_release_and_keeps_the_teams_changes(updated: Path, cop
     assert not (updated / PACKAGE).exists(), f"the release's {PACKAGE}/ is back beside the team's"
     changed_by_team = set(git(updated, "diff", "--name-only", "HEAD~1", "HEAD").split())
     # As a new copy of this commit with the same answers has them: Copier's own output.
-    release = [name for name in _copied_paths(_release_changes()) if (copied / name).is_file()]
+    release = [name for name in _copied_paths(release_changes()) if (copied / name).is_file()]
     differ = [
         name
         for name in release
@@ -190,7 +178,7 @@ def test_update_takes_the_release_and_keeps_the_teams_changes(updated: Path, cop
         and not ((updated / name).is_file() and filecmp.cmp(updated / name, copied / name, False))
     ]
     assert differ == [], "files only the release changed are not as the release has them"
-    added = _dockerfile_change()[1]
+    added = dockerfile_change()[1]
     assert added[0] in (updated / "Dockerfile").read_text().splitlines(), "the release's line"
 
 
@@ -202,11 +190,6 @@ def test_updated_copy_passes_its_test_command(updated: Path) -> None:
         # The database that opening the dev container started, with its volume.
         run_in(updated, "docker compose down --volumes --timeout 1", 120)
         remove_images("docker", f"vsc-{PROJECT}-")
-
-
-def _release_changes() -> list[str]:
-    """The files this commit changed since the previous release."""
-    return run_in(ROOT, f"git diff --name-only {_previous_release()} HEAD", 60).stdout.split()
 
 
 def _lock_as_readme_says(folder: Path, dev_image: str) -> None:
@@ -227,23 +210,12 @@ def _copied_paths(names: list[str]) -> list[str]:
     return [re.sub(rf"^{PACKAGE}/", f"{PACKAGE_NAME}/", name) for name in names]
 
 
-def _dockerfile_change() -> tuple[list[str], list[str]]:
-    """The lines of the Dockerfile that this commit removes and adds since the previous
-    release."""
-    diff = run_in(ROOT, f"git diff --unified=0 {_previous_release()} HEAD -- Dockerfile", 60)
-    lines = [line for line in diff.stdout.splitlines() if not line.startswith(("---", "+++"))]
-    removed = [line[1:] for line in lines if line.startswith("-")]
-    added = [line[1:] for line in lines if line.startswith("+")]
-    assert removed and added, "the release changes no line of the Dockerfile: pick another file"
-    return removed, added
-
-
 def test_a_line_both_changed_is_left_between_markers_in_that_file_alone(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     """The team changes a line of the Dockerfile that the release changed too."""
-    removed = _dockerfile_change()[0]
-    folder = _copy(tmp_path_factory.mktemp("conflict"), _previous_release())
+    removed = dockerfile_change()[0]
+    folder = _copy(tmp_path_factory.mktemp("conflict"), previous_release())
     dockerfile = folder / "Dockerfile"
     assert removed[0] in dockerfile.read_text().splitlines()
     dockerfile.write_text(dockerfile.read_text().replace(removed[0], removed[0] + " # the team's"))
@@ -258,17 +230,9 @@ def test_a_line_both_changed_is_left_between_markers_in_that_file_alone(
 def test_check_update_names_the_newer_release(tmp_path: Path) -> None:
     """On a clone of this repository with the releases tagged as CHANGELOG.md names them,
     `copier check-update` in a copy of the previous one names this one."""
-    (latest, _), (previous, commit) = _releases()[:2]
-    template = tmp_path / "template"
-    git(tmp_path, "clone", "--quiet", str(ROOT), str(template))
-    git(template, "tag", "--force", f"v{previous}", commit)
-    git(template, "tag", "--force", f"v{latest}", "HEAD")
-    folder = tmp_path / "copy" / PROJECT
-    folder.parent.mkdir()
-    command = copy_command(folder, PROJECT, f"v{previous}")[:-2]
-    copier(folder.parent, *command, str(template), str(folder))
-    git(folder, "init", "--quiet")
-    commit_all(folder, "copy")
+    (latest, _), (previous, _) = releases()[:2]
+    template = tagged_template(tmp_path / "template")
+    folder = copy_of_release(template, tmp_path / "copy" / PROJECT, PROJECT, previous)
     checked = subprocess.run(
         [host_tool("copier"), "check-update", "--output-format", "json"],
         cwd=folder, capture_output=True, text=True, timeout=120, check=False,
