@@ -1,11 +1,12 @@
 """The workflows and Dependabot's settings hold up to a supply-chain review: zizmor
-(pinned in requirements.txt, offline) finds nothing in the repository, whose ci.yml and
-dependabot.yml a copy keeps; and it finds what it looks for where it is there."""
+(pinned in requirements.txt, offline) finds nothing in the repository nor in a copy that
+Copier made; and it finds what it looks for where it is there."""
 
 import shutil
 import subprocess
 from pathlib import Path
 
+from proof.helpers.copies import copier_copy
 from proof.helpers.project import ROOT, host_tool
 
 # A job as a workflow commonly has it: an action by tag, its token left on disk.
@@ -33,6 +34,12 @@ def _zizmor(folder: Path) -> subprocess.CompletedProcess[str]:
 
 def test_zizmor_finds_nothing_in_the_workflows() -> None:
     result = _zizmor(ROOT)
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    assert "No findings" in result.stdout + result.stderr
+
+
+def test_zizmor_finds_nothing_in_a_copys_workflows(tmp_path: Path) -> None:
+    result = _zizmor(copier_copy(tmp_path, "acme-orders"))
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     assert "No findings" in result.stdout + result.stderr
 
