@@ -82,6 +82,16 @@ def run_test_command(folder: Path, **env: str) -> subprocess.CompletedProcess[st
     return run_in(folder, readme_command(r"tests/run\b").string, timeout=1500, **env)
 
 
+def test_command_failure(result: subprocess.CompletedProcess[str]) -> str:
+    """What a failed test command printed in the phase it failed in, from its start (a
+    lint hook's name comes first, and a long diff after it), and its last errors."""
+    lines = result.stdout.splitlines()
+    started = [i for i, line in enumerate(lines) if re.fullmatch(r"=== [^:]+", line)]
+    phase = "\n".join(lines[started[-1] :] if started else lines)
+    head = phase if len(phase) <= 6000 else phase[:4000] + "\n[...]\n" + phase[-2000:]
+    return head + "\n" + result.stderr[-3000:]
+
+
 def build(
     tag: str,
     *args: str,
