@@ -82,7 +82,7 @@ def run_test_command(folder: Path, **env: str) -> subprocess.CompletedProcess[st
     return run_in(folder, readme_command(r"tests/run\b").string, timeout=1500, **env)
 
 
-def test_command_failure(result: subprocess.CompletedProcess[str]) -> str:
+def failed_phase(result: subprocess.CompletedProcess[str]) -> str:
     """What a failed test command printed in the phase it failed in, from its start (a
     lint hook's name comes first, and a long diff after it), and its last errors."""
     lines = result.stdout.splitlines()

@@ -26,11 +26,11 @@ from proof.helpers.copies import (
     git,
 )
 from proof.helpers.engine import (
+    failed_phase,
     in_dev_image,
     remove_images,
     run_in,
     run_test_command,
-    test_command_failure,
 )
 from proof.helpers.project import (
     PACKAGE,
@@ -146,7 +146,7 @@ def test_copy_has_the_teams_names(copied: Path) -> None:
 def test_copy_passes_its_test_command(copied: Path) -> None:
     try:
         result = run_test_command(copied)
-        assert result.returncode == 0, test_command_failure(result)
+        assert result.returncode == 0, failed_phase(result)
     finally:
         remove_images("docker", f"vsc-{PROJECT}-")
 
@@ -191,7 +191,7 @@ def test_update_takes_the_release_and_keeps_the_teams_changes(updated: Path, cop
 def test_updated_copy_passes_its_test_command(updated: Path) -> None:
     try:
         result = run_test_command(updated)
-        assert result.returncode == 0, test_command_failure(result)
+        assert result.returncode == 0, failed_phase(result)
     finally:
         # The database that opening the dev container started, with its volume.
         run_in(updated, "docker compose down --volumes --timeout 1", 120)

@@ -10,11 +10,11 @@ import yaml
 
 from proof.helpers.engine import (
     built,
+    failed_phase,
     remove_images,
     run_in,
     run_test_command,
     running,
-    test_command_failure,
     wait_until_serving,
 )
 from proof.helpers.project import (
@@ -65,7 +65,7 @@ def test_workflow_runs_only_what_the_copy_has(dropped: Path) -> None:
 def test_copy_passes_its_test_command_and_serves(dropped: Path) -> None:
     try:
         result = run_test_command(dropped)
-        assert result.returncode == 0, test_command_failure(result)
+        assert result.returncode == 0, failed_phase(result)
         phases = re.findall(r"^=== (.+): \d+ s$", result.stdout, re.MULTILINE)
         assert len(phases) >= 5, f"the test command printed no phase times:\n{result.stdout}"
         image = built("minimal-py-poetry-test:dropped-prod", "--target", "prod", context=dropped)
