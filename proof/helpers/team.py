@@ -78,11 +78,24 @@ def _imports(source: str) -> list[str]:
     return names
 
 
+SCRIPT_TEST = f"""import pytest
+
+from {PACKAGE} import cli
+
+
+def test_main_greets(capsys: pytest.CaptureFixture[str]) -> None:
+    cli.main()
+    assert capsys.readouterr().out == "{SCRIPT} from {PACKAGE}\\n"
+"""
+
+
 def declare_script_and_source(folder: Path) -> None:
-    """A console script in the team's package, and a private source in TOML of its own."""
+    """A console script in the team's package and its test (the coverage floor asks for
+    one), and a private source in TOML of its own."""
     (folder / PACKAGE / "cli.py").write_text(
         f'def main() -> None:\n    print("{SCRIPT} from {PACKAGE}")\n'
     )
+    (folder / "tests" / "test_cli.py").write_text(SCRIPT_TEST)
     pyproject = folder / "pyproject.toml"
     pyproject.write_text(
         pyproject.read_text().replace(
