@@ -30,12 +30,15 @@ ENV PATH=$VIRTUAL_ENV/bin:$PATH PIP_CERT=$SSL_CERT_FILE REQUESTS_CA_BUNDLE=$SSL_
 SHELL ["/bin/bash", "-euo", "pipefail", "-c"]
 # Apt keeps no lists or packages, whatever the base configures. The image's system-wide
 # pip has no place in prod, unless it is the distribution's (PEP 668), which no venv sees.
+# No program runs with its owner's or group's rights (setuid, setgid): a process that
+# breaks out of the app finds none to gain another user's with.
 # hadolint ignore=DL3008,SC2086
 RUN --mount=type=secret,id=ca-bundle,target=$SSL_CERT_FILE <<EOF
 if [ -n "$RUNTIME_PACKAGES" ]; then
     apt-get update && apt-get install -y --no-install-recommends $RUNTIME_PACKAGES
     apt-get clean && rm -rf /var/lib/apt/lists/*
 fi
+find / -xdev -type f -perm /6000 -exec chmod ug-s {} +
 stdlib=$(python3 -c 'import sysconfig; print(sysconfig.get_path("stdlib"))')
 if python3 -m pip --version >/dev/null 2>&1 && [ ! -e "$stdlib/EXTERNALLY-MANAGED" ]; then
     python3 -m pip uninstall --yes --quiet pip

@@ -13,7 +13,7 @@ from proof.helpers.engine import (
     wait_for_workers,
     wait_until_serving,
 )
-from proof.helpers.project import PACKAGE, cpu_limit, deployment
+from proof.helpers.project import PACKAGE, PYTHON_IMAGE, cpu_limit, deployment
 from proof.helpers.restricted import OPENSHIFT_USER, manifest_docker_args
 
 pytestmark = pytest.mark.floor
@@ -68,3 +68,17 @@ def test_an_arbitrary_uid_writes_its_instance_folder_and_nowhere_else(prod_image
     assert "1777 /tmp" in found, f"find found not even /tmp: {found}"
     writable = [path for mode, path in (line.split(" ", 1) for line in found) if mode != "1777"]
     assert writable == [str(Path(instance).parent)], writable
+
+
+SETUID_FILES = ["find", "/", "-xdev", "-type", "f", "-perm", "/6000"]
+
+
+@pytest.mark.parametrize("base", [False, True], ids=["prod", "its base"])
+def test_no_file_takes_another_users_rights(prod_image: str, base: bool) -> None:
+    """No setuid or setgid file in prod (CIS Docker Benchmark 4.8), though its base has
+    some: the check finds them there."""
+    found = docker(
+        "run", "--rm", "--user", "0", "--entrypoint", SETUID_FILES[0],
+        PYTHON_IMAGE if base else prod_image, *SETUID_FILES[1:],
+    ).stdout.split()  # fmt: skip
+    assert bool(found) == base, found
