@@ -12,7 +12,7 @@ import pytest
 
 from proof.helpers.copies import COPIER_MARKERS, copier_copy
 from proof.helpers.engine import run_in
-from proof.helpers.project import copy_project, drop_command, rename_command, text_files
+from proof.helpers.project import ROOT, copy_project, drop_command, rename_command, text_files
 
 PROJECT = "acme-orders"
 README_LINES = 150
@@ -70,7 +70,7 @@ def test_a_copy_from_use_this_template_speaks_of_its_service(from_github: Path) 
 
 
 def _readme_as_the_template_has_it(copy: Path) -> None:
-    shutil.copy(Path(__file__).parents[2] / "README.md", copy / "README.md")
+    shutil.copy(ROOT / "README.md", copy / "README.md")
 
 
 def _conflict_left(copy: Path) -> None:
