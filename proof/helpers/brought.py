@@ -3,13 +3,16 @@ tells a team: the examples in Flask's source distribution, downloaded from the p
 index at test time (never committed), and what a team does to each by hand."""
 
 import re
+import shlex
 import shutil
 import subprocess
 import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from proof.helpers.project import host_tool
+from proof.helpers.copies import commit_all
+from proof.helpers.engine import dev_container
+from proof.helpers.project import host_tool, readme_command
 
 # The source distribution whose examples/ the tests bring in, pinned as a dependency is.
 FLASK_SDIST = "flask==3.1.3"
@@ -120,3 +123,26 @@ def set_wsgi_app(copy: Path, target: str) -> None:
     )
     assert count == 1, "no wsgi_app line in the copy's gunicorn.conf.py"
     config.write_text(text)
+
+
+def dependencies_command(file: str) -> str:
+    """README's command that adds an app's dependencies, for file."""
+    words = shlex.split(readme_command(r"\S*add-dependencies ").string)
+    return shlex.join([*words[:-1], file])
+
+
+def debt_command() -> str:
+    """README's command that adopts the checks on code that was never held to them."""
+    return readme_command(r"\S*record-debt").string
+
+
+def adopt(app: App, copy: Path) -> None:
+    """README's steps in the copy's dev container once the app is in: its dependencies
+    added, the checks' debt recorded; committed."""
+    commit_all(copy, "the app, brought")
+    with dev_container(copy) as container:
+        for command in [dependencies_command(f"brought-{app.dependencies}"), debt_command()]:
+            done = container.exec("bash", "-c", command)
+            assert done.returncode == 0, f"{command}\n{done.stdout[-4000:]}{done.stderr[-3000:]}"
+    (copy / f"brought-{app.dependencies}").unlink()
+    commit_all(copy, "dependencies and linters adopted")

@@ -3,6 +3,7 @@
 import json
 import socket
 import urllib.error
+import urllib.parse
 import urllib.request
 
 
@@ -12,6 +13,14 @@ def http_get(url: str, timeout: float = 5) -> tuple[int, dict[str, str], bytes]:
 
 def http_post_json(url: str, body: object, timeout: float = 5) -> tuple[int, dict[str, str], bytes]:
     return _http(url, timeout, json.dumps(body).encode(), {"Content-Type": "application/json"})
+
+
+def http_post_form(
+    url: str, fields: dict[str, str], timeout: float = 5
+) -> tuple[int, dict[str, str], bytes]:
+    """POST fields as an HTML form sends them."""
+    body = urllib.parse.urlencode(fields).encode()
+    return _http(url, timeout, body, {"Content-Type": "application/x-www-form-urlencoded"})
 
 
 def _http(

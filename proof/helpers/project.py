@@ -86,11 +86,13 @@ def text_files(folder: Path) -> dict[Path, str]:
     return texts
 
 
-def readme_block(language: str, readme: Path = ROOT / "README.md") -> str:
-    """The first of a README's code blocks fenced as language (```yaml)."""
-    found = re.search(rf"^```{language}\n(.*?)^```$", readme.read_text(), re.M | re.S)
-    assert found, f"no {language} code block in {readme.name}"
-    return found.group(1)
+def readme_block(language: str, containing: str = "", readme: Path = ROOT / "README.md") -> str:
+    """The first of a README's code blocks fenced as language (```yaml) that holds the
+    text containing."""
+    blocks = re.findall(rf"^```{language}\n(.*?)^```$", readme.read_text(), re.M | re.S)
+    found = [block for block in blocks if containing in block]
+    assert found, f"no {language} code block holding {containing!r} in {readme.name}"
+    return found[0]
 
 
 def merged(into: dict, extra: dict) -> dict:
@@ -106,9 +108,10 @@ def merged(into: dict, extra: dict) -> dict:
     return into
 
 
-def readme_jsonc(readme: Path = ROOT / "README.md") -> tuple[dict, list[str]]:
-    """The keys of a README's jsonc block (lines of devcontainer.json), and its comments."""
-    lines = readme_block("jsonc", readme).splitlines()
+def readme_jsonc(containing: str = "", readme: Path = ROOT / "README.md") -> tuple[dict, list[str]]:
+    """The keys of a README's jsonc block (lines of devcontainer.json) that holds the text
+    containing, and its comments."""
+    lines = readme_block("jsonc", containing, readme).splitlines()
     comments = [
         line.strip().removeprefix("//").strip() for line in lines if line.strip().startswith("//")
     ]
@@ -116,16 +119,20 @@ def readme_jsonc(readme: Path = ROOT / "README.md") -> tuple[dict, list[str]]:
     return json.loads("{" + "\n".join(keys) + "}"), comments
 
 
-def add_readme_service(folder: Path, initialize: dict | None = None) -> None:
-    """README's lines for a backing service, added to folder's compose.yaml and
-    devcontainer.json as a person adds them; initialize, if given, in place of README's
-    initializeCommand."""
-    from proof.helpers.snippets import add_compose_lines, add_json_lines
+def add_readme_service(
+    folder: Path, initialize: dict | None = None, service: str = "postgres:"
+) -> None:
+    """README's lines for a backing service (the blocks that name it, the database's
+    unless told), added to folder's compose.yaml and devcontainer.json as a person adds
+    them; initialize, if given, in place of README's initializeCommand."""
+    from proof.helpers.snippets import add_compose_lines, add_json_lines, load_compose
 
     compose = folder / "compose.yaml"
-    compose.write_text(add_compose_lines(compose.read_text(), yaml.safe_load(readme_block("yaml"))))
+    snippet = load_compose(readme_block("yaml", service))
+    compose.write_text(add_compose_lines(compose.read_text(), snippet))
+    name = next(key for key, value in snippet["services"].items() if "image" in value)
     path = folder / ".devcontainer" / "devcontainer.json"
-    extra = readme_jsonc()[0]
+    extra = readme_jsonc(f"--wait {name}")[0]
     if initialize:
         extra["initializeCommand"] = initialize
     path.write_text(add_json_lines(path.read_text(), extra))
@@ -168,18 +175,19 @@ def copy_project(into: Path) -> Path:
     return into
 
 
-# The Kubernetes manifests a team deploys with.
-MANIFESTS = sorted((ROOT / "deploy" / "kubernetes").glob("*.yaml"))
+# The Kubernetes manifests a team deploys with: the web's, and the worker's in a folder.
+MANIFESTS = sorted((ROOT / "deploy" / "kubernetes").rglob("*.yaml"))
+WEB_MANIFEST = ROOT / "deploy" / "kubernetes" / "deployment.yaml"
+WORKER_MANIFEST = ROOT / "deploy" / "kubernetes" / "worker" / "deployment.yaml"
 
 
-def deployment() -> tuple[dict, dict]:
-    """The pod spec and its one container from the Deployment manifest."""
-    for manifest in MANIFESTS:
-        for doc in yaml.safe_load_all(manifest.read_text()):
-            if doc["kind"] == "Deployment":
-                pod = doc["spec"]["template"]["spec"]
-                return pod, pod["containers"][0]
-    raise AssertionError("no Deployment in deploy/kubernetes")
+def deployment(manifest: Path = WEB_MANIFEST) -> tuple[dict, dict]:
+    """The pod spec and its one container from a Deployment manifest, the web's unless told."""
+    for doc in yaml.safe_load_all(manifest.read_text()):
+        if doc["kind"] == "Deployment":
+            pod = doc["spec"]["template"]["spec"]
+            return pod, pod["containers"][0]
+    raise AssertionError(f"no Deployment in {manifest}")
 
 
 def cpu_limit(container: dict) -> str:

@@ -10,6 +10,34 @@ import yaml
 from proof.helpers.project import merged
 
 
+class Reset(list):
+    """Compose's `!reset []`: an extended service's list emptied."""
+
+
+class _ComposeLoader(yaml.SafeLoader):
+    pass
+
+
+class _ComposeDumper(yaml.SafeDumper):
+    pass
+
+
+_ComposeLoader.add_constructor("!reset", lambda loader, node: Reset())
+_ComposeDumper.add_representer(
+    Reset, lambda dumper, data: dumper.represent_sequence("!reset", [], flow_style=True)
+)
+
+
+def load_compose(text: str) -> dict:
+    """A compose file's keys, its `!reset` tags too."""
+    return yaml.load(text, Loader=_ComposeLoader)  # noqa: S506 -- a safe loader's subclass
+
+
+def _value(value: object) -> str:
+    """A compose value on one line: JSON, which YAML reads, but for `!reset`."""
+    return "!reset []" if isinstance(value, Reset) else json.dumps(value)
+
+
 def _index(lines: list[str], pattern: str, start: int = 0, indent: int = -1) -> int | None:
     """The first line from start matching pattern, before one indented indent or less."""
     for number in range(start, len(lines)):
@@ -51,17 +79,17 @@ def add_compose_lines(text: str, extra: dict) -> str:
             if at is None:
                 services = _index(lines, r"^services:$")
                 assert services is not None, "no services in the compose file"
-                block = yaml.safe_dump({name: service}, sort_keys=False, default_flow_style=None)
+                block = yaml.dump(
+                    {name: service}, Dumper=_ComposeDumper, sort_keys=False, default_flow_style=None
+                )
                 lines[services + 1 : services + 1] = ["  " + line for line in block.splitlines()]
                 continue
             for key, inner in service.items():
                 sub = _index(lines, rf"^    {re.escape(key)}:$", at + 1, indent=2)
                 if isinstance(inner, dict) and sub is not None:
-                    lines[sub + 1 : sub + 1] = [
-                        f"      {k}: {json.dumps(v)}" for k, v in inner.items()
-                    ]
+                    lines[sub + 1 : sub + 1] = [f"      {k}: {_value(v)}" for k, v in inner.items()]
                 else:
-                    lines[at + 1 : at + 1] = [f"    {key}: {json.dumps(inner)}"]
+                    lines[at + 1 : at + 1] = [f"    {key}: {_value(inner)}"]
     result = "\n".join(lines) + "\n"
-    assert yaml.safe_load(result) == merged(yaml.safe_load(text), extra), result
+    assert load_compose(result) == merged(load_compose(text), extra), result
     return result

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from proof.helpers.brought import download_examples
 from proof.helpers.engine import (
     Compose,
     Container,
@@ -128,3 +129,9 @@ def fresh_base(registry: Registry, base: str, tmp_path_factory: pytest.TempPathF
     )  # fmt: skip
     assert made.returncode == 0, made.stderr[-4000:]
     return name
+
+
+@pytest.fixture(scope="session")
+def examples(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Flask's examples, downloaded once a session."""
+    return download_examples(tmp_path_factory.mktemp("flask-sdist"))

@@ -127,3 +127,49 @@ def f5_stops_in(
             views = f"{workspace}/{PACKAGE}/views.py"
             line = return_line(project / PACKAGE / "views.py", function)
             stop_and_go_on(client, "launch", arguments, views, line, app_port, path)
+
+
+# Run in the dev container: a task sent to the worker, and the result it gave.
+SEND_TASK = "from {module} import celery_app; print(celery_app.send_task({task!r}, (2, 3)).id)"
+TASK_RESULT = "from {module} import celery_app; print(celery_app.AsyncResult({id!r}).get(30))"
+
+
+def f5_stops_in_task(
+    dev_image: str,
+    project: Path,
+    module: str,
+    tasks: str,
+    function: str,
+    docker_args: Sequence[str],
+) -> None:
+    """The worker's launch configuration, in a container of dev_image on project (started
+    as the dev container starts, the venv synced first), stops in the task function of the
+    tasks file when a task is sent, and goes on to its result."""
+    workspace = "/workspaces/project"
+    adapter = [".devcontainer/sync-venv", "python3", "-m", "debugpy.adapter",
+               "--host", "0.0.0.0", "--port", "5678"]  # fmt: skip  # noqa: S104
+    args = ["--volume", f"{project}:{workspace}:ro", "--workdir", workspace, "--env",
+            "PYTHONDONTWRITEBYTECODE=1", "--publish", "127.0.0.1::5678", *docker_args]  # fmt: skip
+    with running(dev_image, *args, command=adapter) as container:
+        arguments = arguments_of("Worker: launch", workspace, console="internalConsole")
+        with connected(container.port(5678), lambda: logs_of(container), 180) as client:
+            started = client.send("launch", **arguments)
+            client.event("initialized")
+            path, line = f"{workspace}/{tasks}", return_line(project / tasks, function)
+            placed = client.request(
+                "setBreakpoints", source={"path": path}, breakpoints=[{"line": line}]
+            )
+            assert placed["breakpoints"][0]["verified"], placed
+            client.request("configurationDone")
+            client.response(started)
+            name = f"{Path(tasks).parent.name}.{Path(tasks).stem}.{function}"
+            sent = container.exec("python3", "-c", SEND_TASK.format(module=module, task=name))
+            assert sent.returncode == 0, sent.stdout + sent.stderr
+            stopped = client.event("stopped")
+            trace = client.request("stackTrace", threadId=stopped["threadId"], levels=1)
+            frame = trace["stackFrames"][0]
+            assert (frame["source"]["path"], frame["line"]) == (path, line), frame
+            client.request("continue", threadId=stopped["threadId"])
+            code = TASK_RESULT.format(module=module, id=sent.stdout.strip())
+            got = container.exec("python3", "-c", code)
+            assert got.stdout.strip() == "5", got.stdout + got.stderr + logs_of(container)[-3000:]

@@ -1,18 +1,24 @@
-"""A team's own app: real Flask apps that nobody here wrote (Flask's examples), each brought
-into a copy named for it by README's "Bring your app" steps, pass the copy's test command,
-and prod serves their pages and static files under deploy/kubernetes' settings, the app
-writing its instance folder; what the template asks of an app fails with a message."""
+"""A team's own app: real Flask apps that nobody here wrote (Flask's examples; the Celery one
+in test_worker.py), each brought into a copy named for it by README's "Bring your app"
+steps, pass the copy's test command, and prod serves their pages and static files under
+deploy/kubernetes' settings, the app writing its instance folder; what the template asks
+of an app fails with a message."""
 
-import shlex
 from pathlib import Path
 
 import pytest
 
-from proof.helpers.brought import App, bring, download_examples, serve_it, set_wsgi_app
-from proof.helpers.copies import commit_all, copier_copy
+from proof.helpers.brought import (
+    App,
+    adopt,
+    bring,
+    dependencies_command,
+    serve_it,
+    set_wsgi_app,
+)
+from proof.helpers.copies import copier_copy
 from proof.helpers.engine import (
     built,
-    dev_container,
     dev_image_run,
     docker,
     remove_images,
@@ -21,7 +27,7 @@ from proof.helpers.engine import (
     wait_until_serving,
 )
 from proof.helpers.http import http_get
-from proof.helpers.project import PACKAGE, readme_command
+from proof.helpers.project import PACKAGE
 from proof.helpers.restricted import manifest_docker_args
 
 pytestmark = pytest.mark.apps
@@ -33,34 +39,12 @@ APPS = [
         pages={"/": "text/html", "/jquery": "text/html"},
     ),
     App(
-        "celery", "task_app", "src/task_app", modules=["make_celery.py"],
-        dependencies="requirements.txt",
-        health=("src/task_app/__init__.py", "    celery_init_app(app)"),
-        pages={"/": "text/html"},
-    ),
-    App(
         "tutorial", "flaskr", "flaskr",
         health=("flaskr/__init__.py", "    os.makedirs(app.instance_path, exist_ok=True)"),
         setup=["flask", "--app", "flaskr", "init-db"],
         pages={"/": "text/html", "/auth/register": "text/html", "/static/style.css": "text/css"},
     ),
 ]  # fmt: skip
-
-
-def dependencies_command(file: str) -> str:
-    """README's command that adds an app's dependencies, for file."""
-    words = shlex.split(readme_command(r"\S*add-dependencies ").string)
-    return shlex.join([*words[:-1], file])
-
-
-def debt_command() -> str:
-    """README's command that adopts the checks on code that was never held to them."""
-    return readme_command(r"\S*record-debt").string
-
-
-@pytest.fixture(scope="session")
-def examples(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return download_examples(tmp_path_factory.mktemp("flask-sdist"))
 
 
 @pytest.fixture(scope="module", params=APPS, ids=lambda app: app.example)
@@ -73,13 +57,7 @@ def brought(
     copy = copier_copy(tmp_path_factory.mktemp(app.example), app.project, package_name=app.package)
     bring(app, examples, copy)
     serve_it(app, copy)
-    commit_all(copy, "the app, brought")
-    with dev_container(copy) as container:
-        for command in [dependencies_command(f"brought-{app.dependencies}"), debt_command()]:
-            done = container.exec("bash", "-c", command)
-            assert done.returncode == 0, f"{command}\n{done.stdout[-4000:]}{done.stderr[-3000:]}"
-    (copy / f"brought-{app.dependencies}").unlink()
-    commit_all(copy, "dependencies and linters adopted")
+    adopt(app, copy)
     return app, copy
 
 
