@@ -125,10 +125,10 @@ def add_readme_service(
     """README's lines for a backing service (the blocks that name it, the database's
     unless told), added to folder's compose.yaml and devcontainer.json as a person adds
     them; initialize, if given, in place of README's initializeCommand."""
-    from proof.helpers.snippets import add_compose_lines, add_json_lines, load_compose
+    from proof.helpers.snippets import add_compose_lines, add_json_lines, load_snippet
 
     compose = folder / "compose.yaml"
-    snippet = load_compose(readme_block("yaml", service))
+    snippet = load_snippet(readme_block("yaml", service))
     compose.write_text(add_compose_lines(compose.read_text(), snippet))
     name = next(key for key, value in snippet["services"].items() if "image" in value)
     path = folder / ".devcontainer" / "devcontainer.json"

@@ -10,32 +10,49 @@ import yaml
 from proof.helpers.project import merged
 
 
-class Reset(list):
-    """Compose's `!reset []`: an extended service's list emptied."""
+class Alias(str):
+    """A snippet's `<<: *name`: the keys of the service the file anchors as name, which a
+    README snippet names without the anchor it refers to."""
 
 
-class _ComposeLoader(yaml.SafeLoader):
+class _SnippetLoader(yaml.SafeLoader):
     pass
 
 
-class _ComposeDumper(yaml.SafeDumper):
-    pass
+_SnippetLoader.add_constructor("!alias", lambda loader, node: Alias(node.value))
+MERGE = "<<"
 
 
-_ComposeLoader.add_constructor("!reset", lambda loader, node: Reset())
-_ComposeDumper.add_representer(
-    Reset, lambda dumper, data: dumper.represent_sequence("!reset", [], flow_style=True)
-)
-
-
-def load_compose(text: str) -> dict:
-    """A compose file's keys, its `!reset` tags too."""
-    return yaml.load(text, Loader=_ComposeLoader)  # noqa: S506 -- a safe loader's subclass
+def load_snippet(text: str) -> dict:
+    """A README snippet's keys, its `<<: *name` merges kept as Alias(name)."""
+    marked = re.sub(r"<<: \*(\w+)", rf'"{MERGE}": !alias \1', text)
+    return yaml.load(marked, Loader=_SnippetLoader)  # noqa: S506 -- a safe loader's subclass
 
 
 def _value(value: object) -> str:
-    """A compose value on one line: JSON, which YAML reads, but for `!reset`."""
-    return "!reset []" if isinstance(value, Reset) else json.dumps(value)
+    """A value on one line: JSON, which YAML reads, but for a merge's alias."""
+    return f"*{value}" if isinstance(value, Alias) else json.dumps(value)
+
+
+def _resolved(services: dict, name: str) -> dict:
+    """A service's keys with a merge replaced by the keys of the service it names."""
+    service = dict(services[name])
+    alias = service.pop(MERGE, None)
+    return {**services[alias], **service} if alias else service
+
+
+def _block_end(lines: list[str], at: int, indent: int) -> int:
+    """Where the block that starts at line at ends: after its last line indented more than
+    indent, before the blank and comment lines that lead to the next."""
+    end = at + 1
+    for number in range(at + 1, len(lines)):
+        line = lines[number]
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if len(line) - len(line.lstrip()) <= indent:
+            break
+        end = number + 1
+    return end
 
 
 def _index(lines: list[str], pattern: str, start: int = 0, indent: int = -1) -> int | None:
@@ -67,29 +84,33 @@ def add_json_lines(text: str, extra: dict) -> str:
 
 
 def add_compose_lines(text: str, extra: dict) -> str:
-    """extra's keys in a compose file: services' keys under each service, new services
-    after `services:`, other top-level keys at the end."""
+    """extra's keys in a compose file: a service's new keys at the end of its block,
+    new services after the last one, other top-level keys at the end."""
     lines = text.splitlines()
     for top, value in extra.items():
         if top != "services":
             lines.append(f"{top}: {json.dumps(value)}")
             continue
         for name, service in value.items():
-            at = _index(lines, rf"^  {re.escape(name)}:$")
+            at = _index(lines, rf"^  {re.escape(name)}:( &\w+)?$")
             if at is None:
                 services = _index(lines, r"^services:$")
                 assert services is not None, "no services in the compose file"
-                block = yaml.dump(
-                    {name: service}, Dumper=_ComposeDumper, sort_keys=False, default_flow_style=None
-                )
-                lines[services + 1 : services + 1] = ["  " + line for line in block.splitlines()]
+                end = _block_end(lines, services, 0)
+                block = [f"  {name}:"] + [f"    {k}: {_value(v)}" for k, v in service.items()]
+                lines[end:end] = ["", *block]
                 continue
             for key, inner in service.items():
                 sub = _index(lines, rf"^    {re.escape(key)}:$", at + 1, indent=2)
                 if isinstance(inner, dict) and sub is not None:
                     lines[sub + 1 : sub + 1] = [f"      {k}: {_value(v)}" for k, v in inner.items()]
                 else:
-                    lines[at + 1 : at + 1] = [f"    {key}: {_value(inner)}"]
+                    end = _block_end(lines, at, 2)
+                    lines[end:end] = [f"    {key}: {_value(inner)}"]
     result = "\n".join(lines) + "\n"
-    assert load_compose(result) == merged(load_compose(text), extra), result
+    expected = merged(yaml.safe_load(text), extra)
+    expected["services"] = {
+        name: _resolved(expected["services"], name) for name in expected["services"]
+    }
+    assert yaml.safe_load(result) == expected, result
     return result

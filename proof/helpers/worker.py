@@ -15,7 +15,7 @@ from proof.helpers.engine import Container, docker, running
 from proof.helpers.http import http_get, http_post_form
 from proof.helpers.project import WORKER_MANIFEST, deployment, readme_block, readme_jsonc
 from proof.helpers.restricted import OPENSHIFT_USER, manifest_docker_args
-from proof.helpers.snippets import load_compose
+from proof.helpers.snippets import load_snippet
 from proof.helpers.waiting import wait_until
 
 # The console script README has a team declare, and the function it names, as a team
@@ -50,7 +50,7 @@ def rename_module(copy: Path, old: str, new: str) -> None:
 
 def broker_image() -> str:
     """The broker's image, from README's compose lines for it."""
-    services = load_compose(readme_block("yaml", "redis:"))["services"]
+    services = load_snippet(readme_block("yaml", "redis:"))["services"]
     return next(s["image"] for s in services.values() if str(s.get("image")).startswith("redis"))
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from proof.helpers.brought import App, adopt, bring, serve_it
 from proof.helpers.copies import copier_copy, git
@@ -18,7 +19,6 @@ from proof.helpers.engine import Compose, built, docker, run_test_command
 from proof.helpers.http import free_loopback_port, http_get
 from proof.helpers.project import WORKER_MANIFEST, add_readme_service, deployment
 from proof.helpers.restricted import OPENSHIFT_USER
-from proof.helpers.snippets import load_compose
 from proof.helpers.waiting import wait_until
 from proof.helpers.worker import (
     add_worker_command,
@@ -178,7 +178,7 @@ def test_renaming_the_celery_module_changes_the_worker_command_in_one_place(
 
 def test_f5_stops_in_a_task_in_the_dev_container(worked: Compose) -> None:
     copy = worked.folder
-    network = load_compose((copy / "compose.yaml").read_text())["networks"]["default"]["name"]
+    network = yaml.safe_load((copy / "compose.yaml").read_text())["networks"]["default"]["name"]
     # The broker the dev container's initializeCommand starts; no other worker beside it.
     up = worked.run("up", "--detach", "--wait", "redis")
     assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-3000:]
