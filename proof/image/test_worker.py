@@ -187,7 +187,7 @@ def test_f5_stops_in_a_task_in_the_dev_container(worked: Compose) -> None:
     try:
         f5_stops_in_task(
             tag, copy, MODULE, "src/task_app/tasks.py", "add",
-            ["--network", network, *broker_env()],
+            ["--network", network, *broker_env(), "--env", "POETRY_PYPI_MIRROR_URL"],
         )  # fmt: skip
     finally:
         docker("image", "rm", "--force", tag, check=False)
