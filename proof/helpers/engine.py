@@ -415,6 +415,14 @@ class Compose:
             cwd=self.folder, env=env, capture_output=True, text=True, timeout=600, check=False,
         )  # fmt: skip
 
+    def down(self) -> None:
+        """Every service taken down with its volumes and local images; every profile, as
+        a plain `down` leaves running the services of inactive ones (the debug server)."""
+        self.run(
+            "--profile", "*",
+            "down", "--volumes", "--remove-orphans", "--rmi", "local", "--timeout", "1",
+        )  # fmt: skip
+
 
 def assert_serves_and_reloads_an_edit(compose: Compose, views: Path) -> str:
     """`up` of the app service serves; a route added to views (the module that defines

@@ -80,12 +80,7 @@ def compose(project_copy: Path) -> Iterator[Compose]:
     try:
         yield project
     finally:
-        # Every profile: a plain `down` leaves running the services of inactive profiles
-        # (the debug server), with their network and image.
-        project.run(
-            "--profile", "*",
-            "down", "--volumes", "--remove-orphans", "--rmi", "local", "--timeout", "1",
-        )  # fmt: skip
+        project.down()
 
 
 @pytest.fixture(scope="session")

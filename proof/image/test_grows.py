@@ -111,10 +111,7 @@ def grown(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Grown]:
             assert added.returncode == 0, added.stdout[-4000:] + added.stderr[-4000:]
             yield Grown(folder, container, compose)
     finally:
-        compose.run(
-            "--profile", "*",
-            "down", "--volumes", "--remove-orphans", "--rmi", "local", "--timeout", "1",
-        )  # fmt: skip
+        compose.down()
 
 
 def test_app_tests_query_the_database_in_the_dev_container(grown: Grown) -> None:

@@ -61,10 +61,7 @@ def worked(examples: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         adopt(app, copy)
         yield compose
     finally:
-        compose.run(
-            "--profile", "*",
-            "down", "--volumes", "--remove-orphans", "--rmi", "local", "--timeout", "1",
-        )  # fmt: skip
+        compose.down()
 
 
 @pytest.fixture(scope="module")
