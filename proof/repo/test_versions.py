@@ -65,3 +65,15 @@ def test_lock_of_the_cli_matches_package_json() -> None:
     lock = json.loads((ROOT / "package-lock.json").read_text())
     locked = lock["packages"]["node_modules/@devcontainers/cli"]["version"]
     assert locked == SOURCES["devcontainers-cli"], "run `npm install` after editing package.json"
+
+
+def test_the_proof_runs_the_copier_the_update_workflow_installs() -> None:
+    """Copier is pinned twice, as two programs need it: the copy's update workflow and the
+    proof's tools (a lock of its own); the proof shows what the workflow runs."""
+    workflow = (ROOT / ".github" / "workflows" / "template-update.yml").read_text()
+    installs = re.search(r"COPIER_VERSION: \"?([\d.]+)", workflow)
+    assert installs, "template-update.yml sets no COPIER_VERSION"
+    requirements = (ROOT / "proof" / "requirements.txt").read_text()
+    runs = re.search(r"^copier==([\d.]+)", requirements, re.M)
+    assert runs, "proof/requirements.txt pins no copier"
+    assert runs.group(1) == installs.group(1), "pin copier to one version in both files"
