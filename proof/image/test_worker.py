@@ -1,10 +1,11 @@
 """A worker beside the web app, as README's "Add a service" adds one, shown with Flask's own
 Celery example (downloaded at test time) brought into a copy by README's steps: the copy's
-test command passes; a task submitted through the web app's form runs in the worker, in
-compose and in prod (web and worker from one image, two commands); F5 stops in a task;
-prod's worker keeps the web's rules, finishes or hands back its task on SIGTERM, says so
-when its broker is away, and fails its liveness check when stuck; renaming the Celery
-app's module changes the worker's command in one place."""
+test command passes; the dev container reaches the broker by name; a task submitted
+through the web app's form runs in the worker, in compose and in prod (web and worker from
+one image, two commands); F5 stops in a task; prod's worker keeps the web's rules,
+finishes or hands back its task on SIGTERM, says so when its broker is away, and fails its
+liveness check when stuck; renaming the Celery app's module changes the worker's command
+in one place."""
 
 import subprocess
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ import yaml
 
 from proof.helpers.brought import App, adopt, bring, serve_it
 from proof.helpers.copies import copier_copy, git
-from proof.helpers.engine import Compose, built, docker, run_test_command
+from proof.helpers.engine import Compose, built, dev_container, docker, run_test_command
 from proof.helpers.http import free_loopback_port, http_get
 from proof.helpers.project import WORKER_MANIFEST, add_readme_service, deployment
 from proof.helpers.restricted import OPENSHIFT_USER
@@ -43,6 +44,11 @@ CELERY = App(
 )  # fmt: skip
 # The example's module that makes its Celery app, which `celery -A` names.
 MODULE = "make_celery"
+# Run in the dev container: the broker the app's settings name, connected to.
+REACH_BROKER = (
+    "from {module} import celery_app; connection = celery_app.connection_for_write(); "
+    "connection.ensure_connection(max_retries=3); print(connection.as_uri())"
+)
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +80,13 @@ def prod_image(worked: Compose) -> Iterator[str]:
 def test_copy_passes_its_test_command(worked: Compose) -> None:
     done = run_test_command(worked.folder)
     assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-3000:]
+
+
+def test_the_dev_container_reaches_the_broker_by_name(worked: Compose) -> None:
+    with dev_container(worked.folder) as container:
+        done = container.exec("python3", "-c", REACH_BROKER.format(module=MODULE))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert done.stdout.strip().startswith("redis://redis:"), done.stdout
 
 
 def test_compose_runs_a_task_submitted_through_the_form(worked: Compose) -> None:
