@@ -54,10 +54,20 @@ def broker_image() -> str:
     return next(s["image"] for s in services.values() if str(s.get("image")).startswith("redis"))
 
 
+def _broker_settings() -> dict[str, str]:
+    """The broker's settings README's devcontainer.json lines give the dev container."""
+    return readme_jsonc("--wait redis")[0]["containerEnv"]
+
+
 def broker_env() -> list[str]:
     """docker run options for the broker's settings, as the dev container gets them."""
-    env = readme_jsonc("--wait redis")[0]["containerEnv"]
+    env = _broker_settings()
     return [option for name, value in env.items() for option in ("--env", f"{name}={value}")]
+
+
+def broker_url() -> str:
+    """The broker's URL in those settings."""
+    return next(value for name, value in _broker_settings().items() if "broker" in name)
 
 
 def submit(port: int, task: str, **fields: str) -> str:
