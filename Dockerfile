@@ -1,16 +1,20 @@
 # The stages, and who uses each:
 #   python-image  the default base image, on a FROM line of its own for Dependabot
-#   base      the Python image and the settings every stage shares
-#   poetry    uv and Poetry in venvs of their own, and an empty /opt/venv
-#   manifest  what of pyproject.toml and poetry.lock decides the dependency layers
-#   build     the runtime dependencies in /opt/venv
+#   python    the Python image and the settings every stage shares
+#   base      python with the runtime packages, without pip or setuid programs
+#   uv        uv in a folder of its own, which the stages below run or mount, and the
+#             app's build backend
+#   poetry    Poetry in a venv of its own
+#   manifest  what of pyproject.toml and poetry.lock decides the dev image's dependencies
 #   dev       git, shellcheck, Poetry and every dependency: the dev container, compose, tests
+#   requirements  what prod installs, from poetry.lock, which must match pyproject.toml
+#   build     the runtime dependencies in /opt/venv, installed by uv
 #   wheel     the app, built as a wheel, in a tree of its own beside build
 #   prod      build's /opt/venv and the app on base: deploys, `docker build .`
 
 # Unset or empty, PYTHON_IMAGE is the official image below.
 ARG PYTHON_IMAGE
-ARG POETRY_VENV=/opt/poetry UV_VENV=/opt/uv APP_TREE=/app-tree
+ARG POETRY_VENV=/opt/poetry UV_DIR=/opt/uv APP_TREE=/app-tree
 ARG DEV_USER=dev
 # Distribution packages the service needs at run time (every stage, prod too), and those
 # its dependencies need to build from source (compilers, headers: never prod).
@@ -20,14 +24,16 @@ ARG RUNTIME_PACKAGES="" BUILD_PACKAGES=""
 ARG CACHE_DIR=/root/.cache NETRC=/root/.netrc POETRY_PYPI_MIRROR_URL=""
 FROM python:3.15-slim AS python-image
 
-FROM ${PYTHON_IMAGE:-python-image} AS base
-# Set, as deploy/publish does, bytecode records source hashes, not build times.
-ARG SOURCE_DATE_EPOCH RUNTIME_PACKAGES
+FROM ${PYTHON_IMAGE:-python-image} AS python
 # Console scripts resolve to the venv and logs reach `docker logs` at once; every tool
 # trusts the system CA bundle, which the `ca-bundle` secret replaces in download steps.
 ENV VIRTUAL_ENV=/opt/venv PYTHONUNBUFFERED=1 SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
 ENV PATH=$VIRTUAL_ENV/bin:$PATH PIP_CERT=$SSL_CERT_FILE REQUESTS_CA_BUNDLE=$SSL_CERT_FILE
 SHELL ["/bin/bash", "-euo", "pipefail", "-c"]
+
+FROM python AS base
+# Set, as deploy/publish does, bytecode records source hashes, not build times.
+ARG SOURCE_DATE_EPOCH RUNTIME_PACKAGES
 # Apt keeps no lists or packages, whatever the base configures. The image's system-wide
 # pip has no place in prod, unless it is the distribution's (PEP 668), which no venv sees.
 # No program runs with its owner's or group's rights (setuid, setgid): a process that
@@ -45,32 +51,52 @@ if python3 -m pip --version >/dev/null 2>&1 && [ ! -e "$stdlib/EXTERNALLY-MANAGE
 fi
 EOF
 
-FROM base AS poetry
-ARG POETRY_VENV UV_VENV CACHE_DIR NETRC POETRY_PYPI_MIRROR_URL BUILD_PACKAGES
-ARG UV_VERSION=0.13.9 POETRY_VERSION=2.5.1 POETRY_MIRROR_PLUGIN_VERSION=0.6.5
+# What prod installs, from poetry.lock alone: a version bump or a tool's setting leaves it
+# as it was, and a stale lock fails here, before any download, saying to run `poetry lock`.
+FROM python AS requirements
+COPY pyproject.toml poetry.lock /src/
+RUN --mount=type=bind,source=docker/requirements.py,target=/tmp/requirements.py \
+    python3 /tmp/requirements.py /src /requirements
+
+# Beside base, not on it: the build's longest chain starts here. The image's own pip, when
+# it has one (the official images; a distribution's, which --target leaves as it is),
+# installs uv without a venv made for it. The app's build backend goes into /opt/venv, for
+# the wheel stage, which builds on this one.
+FROM python AS uv
+ARG UV_DIR CACHE_DIR NETRC POETRY_PYPI_MIRROR_URL
+ARG UV_VERSION=0.13.9
 # Download steps take the optional `netrc` and `ca-bundle` secrets, which enter no layer,
 # and run under index-login-hint, which says so when an index refuses a login.
 COPY --chmod=755 docker/index-login-hint /usr/local/bin/
-# hadolint ignore=DL3008,SC2086
+COPY --from=requirements /requirements/build-requires.txt /tmp/
 RUN --mount=type=secret,id=ca-bundle,target=$SSL_CERT_FILE \
     --mount=type=secret,id=netrc,target=$NETRC \
     --mount=type=cache,target=$CACHE_DIR <<EOF
-if [ -n "$BUILD_PACKAGES" ]; then
-    apt-get update && apt-get install -y --no-install-recommends $BUILD_PACKAGES
-    apt-get clean && rm -rf /var/lib/apt/lists/*
+pip=("$UV_DIR/bin/pip" install)
+if python3 -m pip --version >/dev/null 2>&1; then
+    pip=(python3 -m pip install --target "$UV_DIR")
+else
+    python3 -m venv "$UV_DIR"
 fi
-python3 -m venv "$UV_VENV"
-index-login-hint "$UV_VENV/bin/pip" install --quiet --no-input \
+PIP_ROOT_USER_ACTION=ignore index-login-hint "${pip[@]}" --quiet --no-input \
     ${POETRY_PYPI_MIRROR_URL:+--index-url="$POETRY_PYPI_MIRROR_URL"} "uv==$UV_VERSION"
+ln -s "$UV_DIR/bin/uv" /usr/local/bin/
+python3 -m venv --without-pip "$VIRTUAL_ENV"
+index-login-hint uv pip install --quiet --requirement /tmp/build-requires.txt \
+    ${POETRY_PYPI_MIRROR_URL:+--index-url="$POETRY_PYPI_MIRROR_URL"}
+EOF
+
+FROM uv AS poetry
+ARG POETRY_VENV CACHE_DIR NETRC POETRY_PYPI_MIRROR_URL
+ARG POETRY_VERSION=2.5.1 POETRY_MIRROR_PLUGIN_VERSION=0.6.5
+RUN --mount=type=secret,id=ca-bundle,target=$SSL_CERT_FILE \
+    --mount=type=secret,id=netrc,target=$NETRC \
+    --mount=type=cache,target=$CACHE_DIR <<EOF
 python3 -m venv --without-pip "$POETRY_VENV"
-ln -s "$UV_VENV/bin/uv" "$POETRY_VENV/bin/poetry" /usr/local/bin/
+ln -s "$POETRY_VENV/bin/poetry" /usr/local/bin/
 index-login-hint uv pip install --quiet --python "$POETRY_VENV/bin/python" \
     ${POETRY_PYPI_MIRROR_URL:+--index-url="$POETRY_PYPI_MIRROR_URL"} \
     "poetry==$POETRY_VERSION" "poetry-plugin-pypi-mirror==$POETRY_MIRROR_PLUGIN_VERSION"
-python3 -m venv --without-pip "$VIRTUAL_ENV"
-# Flask puts an installed package's instance folder in the venv's var/: the one place
-# prod lets the app write, for any UID in group 0, as platforms that pick the UID expect.
-install --directory --mode=0775 "$VIRTUAL_ENV/var"
 EOF
 
 WORKDIR /src
@@ -81,17 +107,6 @@ ARG POETRY_VENV
 COPY pyproject.toml poetry.lock ./
 RUN --mount=type=bind,source=docker/manifest.py,target=/tmp/manifest.py \
     "$POETRY_VENV/bin/python" /tmp/manifest.py . /manifest
-
-FROM poetry AS build
-COPY --from=manifest /manifest/pyproject.toml /manifest/poetry.lock ./
-# A stale lock fails here, before any download, with Poetry's advice to run `poetry lock`.
-# One process compiles file after file, so that every build writes the same bytecode.
-RUN --mount=type=secret,id=ca-bundle,target=$SSL_CERT_FILE \
-    --mount=type=secret,id=netrc,target=$NETRC \
-    --mount=type=cache,target=$CACHE_DIR <<EOF
-index-login-hint poetry install --only main --no-root --no-interaction
-PYTHONHASHSEED=0 python3 -m compileall -q "$VIRTUAL_ENV"
-EOF
 
 FROM base AS dev
 ARG POETRY_VENV CACHE_DIR NETRC POETRY_PYPI_MIRROR_URL DEV_USER BUILD_PACKAGES
@@ -126,16 +141,35 @@ EOF
 
 USER $DEV_USER
 
-FROM poetry AS wheel
-ARG APP_TREE CACHE_DIR NETRC POETRY_PYPI_MIRROR_URL
-COPY --from=manifest /manifest/build-requires.txt /tmp/
-# The build backend, into this stage's /opt/venv: the app's build below downloads nothing.
+FROM base AS build
+ARG UV_DIR CACHE_DIR NETRC POETRY_PYPI_MIRROR_URL BUILD_PACKAGES
+COPY --from=requirements /requirements/requirements.txt /tmp/
+# uv and index-login-hint come mounted from their stage, so that nothing of them stays,
+# nor the lock file uv leaves, which every user may write. Flask puts an installed
+# package's instance folder in the venv's var/: the one place prod lets the app write, for
+# any UID in group 0, as platforms that pick the UID expect. One process compiles file
+# after file, so that every build writes the same bytecode.
+# hadolint ignore=DL3008,SC2086
 RUN --mount=type=secret,id=ca-bundle,target=$SSL_CERT_FILE \
     --mount=type=secret,id=netrc,target=$NETRC \
     --mount=type=cache,target=$CACHE_DIR \
-    index-login-hint uv pip install --quiet \
-    ${POETRY_PYPI_MIRROR_URL:+--index-url="$POETRY_PYPI_MIRROR_URL"} -r /tmp/build-requires.txt
+    --mount=type=bind,from=uv,source=$UV_DIR,target=$UV_DIR \
+    --mount=type=bind,from=uv,source=/usr/local/bin,target=/usr/local/bin <<EOF
+if [ -n "$BUILD_PACKAGES" ]; then
+    apt-get update && apt-get install -y --no-install-recommends $BUILD_PACKAGES
+    apt-get clean && rm -rf /var/lib/apt/lists/*
+fi
+python3 -m venv --without-pip "$VIRTUAL_ENV"
+install --directory --mode=0775 "$VIRTUAL_ENV/var"
+index-login-hint uv pip sync --quiet \
+    ${POETRY_PYPI_MIRROR_URL:+--index-url="$POETRY_PYPI_MIRROR_URL"} /tmp/requirements.txt
+rm -f "$VIRTUAL_ENV/.lock"
+PYTHONHASHSEED=0 python3 -m compileall -q "$VIRTUAL_ENV"
+EOF
 
+FROM uv AS wheel
+ARG APP_TREE
+WORKDIR /src
 COPY . ./
 # Built as a wheel, as prod has nothing of /src, for /opt/venv's python, which its console
 # scripts name, into a tree of its own, without installer metadata: it records the time.

@@ -1,8 +1,7 @@
-"""The part of pyproject.toml that decides what the image installs, written to a folder
-of its own: a pyproject.toml with only the keys poetry.lock's hash covers (and the
-project's name, at a fixed version), poetry.lock beside it, and the build backend's
-requirements in build-requires.txt. A new version or a tool's setting leaves these
-files, and so the dependency layers built from them, as they were.
+"""The part of pyproject.toml that decides what the dev image installs, written to a
+folder of its own: a pyproject.toml with only the keys poetry.lock's hash covers (and the
+project's name, at a fixed version), and poetry.lock beside it. A new version or a tool's
+setting leaves these files, and so the dependency layer built from them, as they were.
 
 Usage: manifest.py SOURCE_FOLDER TARGET_FOLDER"""
 
@@ -47,8 +46,6 @@ def main(source: Path, target: Path) -> None:
     target.mkdir(parents=True, exist_ok=True)
     (target / "pyproject.toml").write_text(tomlkit.dumps(manifest(pyproject)))
     shutil.copy(source / "poetry.lock", target / "poetry.lock")
-    requires = pyproject.get("build-system", {}).get("requires", [])
-    (target / "build-requires.txt").write_text("".join(f"{line}\n" for line in requires))
 
 
 if __name__ == "__main__":

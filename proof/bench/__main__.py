@@ -29,8 +29,8 @@ SOURCES = {
     "template": (
         "Dockerfile",
         "prod",
-        # The build backend's step by its requirements, or (before 0.2.0) by its venv.
-        r"poetry install|-r /tmp/build-requires|-m venv --without-pip|COPY --from=build ",
+        # Every step that downloads has the cache mount.
+        r"RUN .*--mount=type=cache|COPY --from=build ",
     ),
     "dev": ("Dockerfile", "dev", ""),
     "naive": ("proof/bench/naive.Dockerfile", "", r"poetry install"),
@@ -67,9 +67,9 @@ def inspect(image: str, field: str) -> str:
     return docker("image", "inspect", "--format", field, image, check=False).stdout.strip()
 
 
-def preflight() -> None:
+def preflight(tools: tuple[str, ...] = ("docker", "wrk", "ss")) -> None:
     packages = {"docker": "docker.io", "wrk": "wrk", "ss": "iproute2"}  # Debian's
-    if missing := [tool for tool in packages if not shutil.which(tool)]:
+    if missing := [tool for tool in tools if not shutil.which(tool)]:
         install = " ".join(packages[tool] for tool in missing)
         sys.exit(f"bench: {', '.join(missing)} not found: apt-get install {install}")
     if docker("info", check=False).returncode:

@@ -16,17 +16,19 @@ ENV UV_COMPILE_BYTECODE=1 \
     UV_LINK_MODE=copy \
     UV_PROJECT_ENVIRONMENT=/opt/venv \
     UV_PYTHON_DOWNLOADS=never
-# uv from PyPI into a venv of its own, which stays behind in this stage.
+# uv from PyPI into a venv of its own, which stays behind in this stage; pip's cache on
+# the same mount as the template's.
 RUN --mount=type=secret,id=netrc,target=/root/.netrc \
+    --mount=type=cache,target=/root/.cache \
     python3 -m venv /opt/uv \
-    && /opt/uv/bin/pip install --quiet --no-cache-dir \
+    && /opt/uv/bin/pip install --quiet \
         ${POETRY_PYPI_MIRROR_URL:+--index-url "$POETRY_PYPI_MIRROR_URL"} "uv==${UV_VERSION}"
 # uv finds pyproject.toml and uv.lock in the working directory.
 WORKDIR /src
 # Bind mounts, not COPY: only the lock and pyproject.toml decide this layer, so an
 # app-only change reuses it. The engine expands no variables in --mount.
 RUN --mount=type=secret,id=netrc,target=/root/.netrc \
-    --mount=type=cache,target=/root/.cache/uv \
+    --mount=type=cache,target=/root/.cache \
     --mount=type=bind,source=uv.lock,target=/src/uv.lock \
     --mount=type=bind,source=pyproject.toml,target=/src/pyproject.toml \
     /opt/uv/bin/uv sync --frozen --no-dev --no-install-project \
@@ -35,7 +37,7 @@ RUN --mount=type=secret,id=netrc,target=/root/.netrc \
 COPY . .
 # Not editable: the app lands in /opt/venv, so no file of /src is needed to run it.
 RUN --mount=type=secret,id=netrc,target=/root/.netrc \
-    --mount=type=cache,target=/root/.cache/uv \
+    --mount=type=cache,target=/root/.cache \
     /opt/uv/bin/uv sync --frozen --no-dev --no-editable \
         ${POETRY_PYPI_MIRROR_URL:+--default-index "$POETRY_PYPI_MIRROR_URL"}
 

@@ -11,8 +11,8 @@ from proof.helpers.engine import apt_leftovers, build, docker
 from proof.helpers.project import DOCKERFILE, PACKAGE, PYTHON_IMAGE, ROOT, dockerfile_value
 
 # The steps that install dependencies, which only a change of them may run again.
-BUILD_INSTALL = ("build", r"RUN .*poetry install")
-BACKEND_INSTALL = ("wheel", r"RUN .*-r /tmp/build-requires")
+BUILD_INSTALL = ("build", r"RUN .*--mount=type=cache")
+BACKEND_INSTALL = ("uv", r"RUN .*--mount=type=cache")
 
 # The folders the Dockerfile's cache mounts name, a variable given by its value.
 CACHE_TARGETS = {
@@ -46,7 +46,9 @@ def test_cache_mount_keeps_the_downloaded_wheels(prod_image: str, tmp_path: Path
     target = next(iter(CACHE_TARGETS))
     (tmp_path / "Dockerfile").write_text(
         f"FROM {PYTHON_IMAGE}\n"
-        f"RUN --mount=type=cache,target={target} find {target}/pypoetry/artifacts -name '*.whl'"
+        # uv, which installs prod's packages, keeps each wheel unpacked, its metadata named
+        # by the version.
+        f"RUN --mount=type=cache,target={target} find {target}/uv -name '*.dist-info'"
         ""
         # --no-cache would hand this step a fresh, empty cache; a new command does not.
         f" # {uuid.uuid4()}\n"
@@ -56,7 +58,7 @@ def test_cache_mount_keeps_the_downloaded_wheels(prod_image: str, tmp_path: Path
     lock = tomllib.loads((ROOT / "poetry.lock").read_text())
     locked = {p["name"]: p["version"] for p in lock["package"]}
     for name in ("flask", "gunicorn", "werkzeug"):
-        assert f"/{name}-{locked[name]}-" in result.stderr, f"no cached wheel of {name}"
+        assert f"/{name}-{locked[name]}.dist-info" in result.stderr, f"no cached wheel of {name}"
 
 
 def test_build_context_leaves_out_junk(project_copy: Path, tmp_path: Path) -> None:
