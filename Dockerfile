@@ -60,7 +60,7 @@ RUN --mount=type=bind,source=docker/requirements.py,target=/tmp/requirements.py 
 
 # Beside base, not on it: the build's longest chain starts here. The image's own pip, when
 # it has one (the official images; a distribution's, which --target leaves as it is),
-# installs uv without a venv made for it. The app's build backend goes into /opt/venv, for
+# installs uv; only a base without pip needs a venv made for it. The app's build backend goes into /opt/venv, for
 # the wheel stage, which builds on this one.
 FROM python AS uv
 ARG UV_DIR CACHE_DIR NETRC POETRY_PYPI_MIRROR_URL
@@ -72,14 +72,15 @@ COPY --from=requirements /requirements/build-requires.txt /tmp/
 RUN --mount=type=secret,id=ca-bundle,target=$SSL_CERT_FILE \
     --mount=type=secret,id=netrc,target=$NETRC \
     --mount=type=cache,target=$CACHE_DIR <<EOF
-pip=("$UV_DIR/bin/pip" install)
-if python3 -m pip --version >/dev/null 2>&1; then
-    pip=(python3 -m pip install --target "$UV_DIR")
-else
-    python3 -m venv "$UV_DIR"
+python=python3
+if ! python3 -m pip --version >/dev/null 2>&1; then
+    python3 -m venv /tmp/pip
+    python=/tmp/pip/bin/python
 fi
-PIP_ROOT_USER_ACTION=ignore index-login-hint "${pip[@]}" --quiet --no-input \
-    ${POETRY_PYPI_MIRROR_URL:+--index-url="$POETRY_PYPI_MIRROR_URL"} "uv==$UV_VERSION"
+PIP_ROOT_USER_ACTION=ignore index-login-hint "$python" -m pip install --quiet --no-input \
+    --target "$UV_DIR" ${POETRY_PYPI_MIRROR_URL:+--index-url="$POETRY_PYPI_MIRROR_URL"} \
+    "uv==$UV_VERSION"
+rm -rf /tmp/pip
 ln -s "$UV_DIR/bin/uv" /usr/local/bin/
 python3 -m venv --without-pip "$VIRTUAL_ENV"
 index-login-hint uv pip install --quiet --requirement /tmp/build-requires.txt \
