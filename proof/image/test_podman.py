@@ -152,6 +152,22 @@ def _dev_container_works(container: DevContainer, project_copy: Path) -> None:
     assert container.exec("python", "-c", "import six").returncode != 0, "a reopen kept six"
 
 
+def test_a_wrong_login_fails_the_podman_build_too(
+    private_project: Path, index: Index, tmp_path: Path
+) -> None:
+    # Before the build with the right login: its packages, once in the engine's caches (the
+    # layers, uv's), would need no index, and no login.
+    fresh_lock(private_project)
+    wrong = tmp_path / "netrc"
+    wrong.write_text(netrc_line("127.0.0.1", USER, "not the password"))
+    built = build(
+        f"{PREFIX}-refused", *_readme_build_options(), "--network", "host",
+        context=private_project, netrc=wrong, engine="podman",
+    )  # fmt: skip
+    assert built.returncode != 0
+    assert "`netrc` secret" in built.stdout + built.stderr
+
+
 def test_netrc_secret_installs_the_private_package_and_stays_out(
     private_project: Path, index: Index, tmp_path: Path
 ) -> None:
@@ -167,20 +183,6 @@ def test_netrc_secret_installs_the_private_package_and_stays_out(
     assert index.canary not in podman("history", "--no-trunc", tag).stdout
     for content in added_layer_files(tag, PYTHON_IMAGE, tmp_path, engine=podman):
         assert index.canary.encode() not in content, "the password is in a layer"
-
-
-def test_a_wrong_login_fails_the_podman_build_too(
-    private_project: Path, index: Index, tmp_path: Path
-) -> None:
-    fresh_lock(private_project)
-    wrong = tmp_path / "netrc"
-    wrong.write_text(netrc_line("127.0.0.1", USER, "not the password"))
-    built = build(
-        f"{PREFIX}-refused", *_readme_build_options(), "--network", "host",
-        context=private_project, netrc=wrong, engine="podman",
-    )  # fmt: skip
-    assert built.returncode != 0
-    assert "`netrc` secret" in built.stdout + built.stderr
 
 
 def test_ca_bundle_secret_is_used_and_stays_out(tmp_path: Path) -> None:
