@@ -25,6 +25,9 @@ ARG CACHE_DIR=/root/.cache NETRC=/root/.netrc POETRY_PYPI_MIRROR_URL=""
 FROM python:3.15-slim AS python-image
 
 FROM ${PYTHON_IMAGE:-python-image} AS python
+# Set, as deploy/publish does, bytecode records source hashes, not build times: every
+# stage that compiles builds on this one.
+ARG SOURCE_DATE_EPOCH
 # Console scripts resolve to the venv and logs reach `docker logs` at once; every tool
 # trusts the system CA bundle, which the `ca-bundle` secret replaces in download steps.
 ENV VIRTUAL_ENV=/opt/venv PYTHONUNBUFFERED=1 SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
@@ -32,8 +35,7 @@ ENV PATH=$VIRTUAL_ENV/bin:$PATH PIP_CERT=$SSL_CERT_FILE REQUESTS_CA_BUNDLE=$SSL_
 SHELL ["/bin/bash", "-euo", "pipefail", "-c"]
 
 FROM python AS base
-# Set, as deploy/publish does, bytecode records source hashes, not build times.
-ARG SOURCE_DATE_EPOCH RUNTIME_PACKAGES
+ARG RUNTIME_PACKAGES
 # Apt keeps no lists or packages, whatever the base configures. The image's system-wide
 # pip has no place in prod, unless it is the distribution's (PEP 668), which no venv sees.
 # No program runs with its owner's or group's rights (setuid, setgid): a process that
