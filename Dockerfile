@@ -62,8 +62,8 @@ RUN --mount=type=bind,source=docker/requirements.py,target=/tmp/requirements.py 
 
 # Beside base, not on it: the build's longest chain starts here. The image's own pip, when
 # it has one (the official images; a distribution's, which --target leaves as it is),
-# installs uv; only a base without pip needs a venv made for it. The app's build backend goes into /opt/venv, for
-# the wheel stage, which builds on this one.
+# installs uv; only a base without pip needs a venv made for it. The app's build backend
+# goes into /opt/venv, for the wheel stage, which builds on this one.
 FROM python AS uv
 ARG UV_DIR CACHE_DIR NETRC POETRY_PYPI_MIRROR_URL
 ARG UV_VERSION=0.13.9
@@ -172,14 +172,13 @@ EOF
 
 FROM uv AS wheel
 ARG APP_TREE
-WORKDIR /src
-COPY . ./
-# Built as a wheel, as prod has nothing of /src, for /opt/venv's python, which its console
-# scripts name, into a tree of its own, without installer metadata: it records the time.
-# uv leaves a lock file there that every user may write, which prod must not hold.
-RUN <<EOF
+# Built as a wheel from the mounted source, which no layer keeps, for /opt/venv's python,
+# which its console scripts name, into a tree of its own, without installer metadata: it
+# records the time. uv leaves a lock file there that every user may write, which prod must
+# not hold.
+RUN --mount=type=bind,target=/src,rw <<EOF
 uv pip install --quiet --no-deps --no-build-isolation --no-installer-metadata \
-    --prefix "$APP_TREE" .
+    --prefix "$APP_TREE" /src
 rm -f "$APP_TREE/.lock"
 PYTHONHASHSEED=0 python3 -m compileall -q "$APP_TREE"
 EOF
