@@ -63,7 +63,8 @@ RUN --mount=type=bind,source=docker/requirements.py,target=/tmp/requirements.py 
 # Beside base, not on it: the build's longest chain starts here. The image's own pip, when
 # it has one (the official images; a distribution's, which --target leaves as it is),
 # installs uv; only a base without pip needs a venv made for it. The app's build backend
-# goes into /opt/venv, for the wheel stage, which builds on this one.
+# goes into /opt/venv, for the wheel stage, which builds on this one, compiled here, so
+# that each build of the app does not compile it again.
 FROM python AS uv
 ARG UV_DIR CACHE_DIR NETRC POETRY_PYPI_MIRROR_URL
 ARG UV_VERSION=0.13.9
@@ -85,7 +86,8 @@ PIP_ROOT_USER_ACTION=ignore index-login-hint "$python" -m pip install --quiet --
 rm -rf /tmp/pip
 ln -s "$UV_DIR/bin/uv" /usr/local/bin/
 python3 -m venv --without-pip "$VIRTUAL_ENV"
-index-login-hint uv pip install --quiet --requirement /tmp/build-requires.txt \
+index-login-hint uv pip install --quiet --compile-bytecode \
+    --requirement /tmp/build-requires.txt \
     ${POETRY_PYPI_MIRROR_URL:+--index-url="$POETRY_PYPI_MIRROR_URL"}
 EOF
 
