@@ -1,7 +1,7 @@
-# For machines without a registry: one of CI's engines, built from Debian's archive.
-# .ci/run builds it on a Debian rootfs (FROM scratch), with the engine's packages, and
-# runs it as a container that hosts that engine; beside it, what the test commands need
-# (engine-packages).
+# For machines without a registry: one of CI's engines, built from Debian's archive. CI
+# (engines.sh) builds it on a Debian rootfs (FROM scratch), with the engine's packages,
+# and runs it as a container that hosts that engine; beside it, what the test commands
+# need (engine-packages).
 FROM scratch
 ADD rootfs.tar /
 ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt

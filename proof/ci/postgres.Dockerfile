@@ -1,8 +1,8 @@
 # For machines without a registry: CI's stand-in for the official postgres image, which
-# README's "Add a service" names. .ci/run builds it on a Debian rootfs with PostgreSQL;
-# what a team relies on in the official image, it does too: a database made on an empty
-# data folder from POSTGRES_USER, POSTGRES_PASSWORD and POSTGRES_DB, listening on every
-# address, pg_isready on the PATH.
+# README's "Add a service" names. CI (images.sh) builds it on a Debian rootfs with
+# PostgreSQL; what a team relies on in the official image, it does too: a database made on
+# an empty data folder from POSTGRES_USER, POSTGRES_PASSWORD and POSTGRES_DB, listening on
+# every address, pg_isready on the PATH.
 FROM scratch
 ADD rootfs.tar /
 ARG VERSION

@@ -1,5 +1,5 @@
 """What runs where: every group of image tests that proof/pyproject.toml marks runs in
-.ci/run, on the engine its marker names, and in the proof workflow on GitHub's runners."""
+CI (proof/ci/run), on the engine its marker names, and in the proof workflow on GitHub's runners."""
 
 import re
 import tomllib
@@ -9,7 +9,7 @@ import yaml
 from proof.helpers.project import ROOT
 
 PROOF_SETTINGS = tomllib.loads((ROOT / "proof" / "pyproject.toml").read_text())["tool"]["pytest"]
-CI_RUN = (ROOT / ".ci" / "run").read_text()
+CI_PHASES = (ROOT / "proof" / "ci" / "phases.sh").read_text()
 WORKFLOW = yaml.safe_load((ROOT / ".github" / "workflows" / "proof.yml").read_text())
 
 
@@ -37,10 +37,10 @@ def _groups() -> list[str]:
 
 
 def _ci_runs() -> list[tuple[str, str]]:
-    """(engine, -m expression) of each proof command .ci/run runs."""
+    """(engine, -m expression) of each proof command CI's phases run."""
     return [
         (engine, _expression(line))
-        for engine, line in re.findall(r"in_engine (\w+) bash -c (.*\$\(proof_command\).*)", CI_RUN)
+        for engine, line in re.findall(r"in_engine (\w+) bash -c (.*\$\(proof_command\).*)", CI_PHASES)
     ]
 
 
@@ -60,7 +60,7 @@ def test_the_marker_groups_are_the_ones_this_check_knows() -> None:
 
 def test_ci_runs_each_group_on_its_engine() -> None:
     runs = _ci_runs()
-    assert runs, "no proof command found in .ci/run"
+    assert runs, "no proof command found in proof/ci/phases.sh"
     where = {"floor": "floor", "apps": "floor", "podman": "current", "publish": "current"}
     for group, engine in where.items():
         assert any(e == engine and _selects(x, {group}) for e, x in runs), (group, runs)

@@ -1,0 +1,61 @@
+# shellcheck shell=bash
+# Part of CI (proof/ci/run): what each phase runs, in which engine, from the test commands
+# the READMEs give.
+
+phase() {
+  local name=$1 start=$SECONDS
+  shift
+  echo "::: ${name}"
+  "$@"
+  echo "::: ${name}: $((SECONDS - start)) s, $(free_gb) GB free on the disk"
+}
+
+# The command in a code block of a README whose first word is the script given.
+readme_command() {
+  awk -v script="$2" '/^```/ {inside = !inside; next} inside && $1 == script {print; exit}' "$REPO/$1"
+}
+
+test_command() {
+  readme_command README.md tests/run
+}
+
+proof_command() {
+  readme_command proof/README.md proof/run
+}
+
+# The service's own test command first, on the oldest engine: it fails fastest.
+service_tests_on_the_floor() {
+  in_engine floor bash -c "$(test_command)"
+}
+
+tests_on_current_docker() {
+  in_engine current bash -c "$(test_command) && $(proof_command)"
+}
+
+# Rootless Podman, and the publish path: a registry, skopeo and Podman pulling.
+tests_on_rootless_podman_and_publish() {
+  in_engine current bash -c "$(proof_command) -m 'podman or publish'"
+}
+
+# The proof's `floor` image tests, what the oldest engine must build and run, and the
+# real apps brought into copies, as a team on that engine brings its own.
+proof_on_the_floor() {
+  in_engine floor bash -c "$(proof_command) -m 'floor or apps'"
+}
+
+# `.ci/run bench [COMMIT]`, in place of the tests: the speed bench (proof/README.md) on
+# each engine, on the default Python's stand-in and on a Debian 12 base with Python 3.11,
+# with COMMIT's dev container beside this one's. Each table goes to stdout.
+bench_everywhere() {
+  local baseline=${1:-} engine base debian12=minimal-py-poetry-bench/debian12-python
+  for engine in floor current; do
+    in_engine "$engine" bash -c 'python3 -m venv proof/.venv &&
+      proof/.venv/bin/pip install --quiet --requirement proof/requirements.txt'
+    in_engine "$engine" docker build --quiet --tag "$debian12" \
+      --file "${DISTRO_DOCKERFILE#"$REPO/"}" "$(dirname "${DISTRO_DOCKERFILE#"$REPO/"}")" >/dev/null
+    for base in "${OFFICIAL[$PYTHON_IMAGE]}" "$debian12"; do
+      echo "### $engine engine, $base"
+      in_engine "$engine" env PYTHON_IMAGE="$base" BASELINE="$baseline" proof/bench/run speed
+    done
+  done
+}
