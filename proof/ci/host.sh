@@ -2,32 +2,52 @@
 # Part of CI (proof/ci/run): the host machine, Debian 12 or 13, as root: its packages, its
 # engine, which builds CI's images, arm64 emulation, and what the run reads from it.
 
-# Debian's 20.10 client drives the engine's built-in BuildKit; the newer client on
-# these machines lacks buildx and would fall back to the legacy builder.
+# Debian's client, first on PATH, builds with BuildKit: 20.10's (Debian 12) through the
+# engine's own, 26's (Debian 13) through docker-buildx. The newer client these machines
+# have elsewhere lacks buildx and would fall back to the legacy builder.
 CLIENT_DIR=/opt/ci-docker/bin
 
-# The CI user's Python is Debian's (root's may be unreadable to it): it needs venv.
+# The CI user's Python is Debian's (root's may be unreadable to it): it needs venv. From
+# Debian 13 on, the client and buildx come in packages of their own, which docker.io only
+# recommends; 12 has neither package.
 install_packages() {
-  if command -v dockerd >/dev/null && command -v debootstrap >/dev/null &&
-    [ -x /usr/bin/qemu-aarch64-static ] && /usr/bin/python3 -c 'import ensurepip' 2>/dev/null; then
+  local packages=(docker.io debootstrap qemu-user-static python3-venv) package
+  if installed; then
     return
   fi
   apt-get update -qq
+  for package in docker-cli docker-buildx; do
+    if apt-cache show "$package" >/dev/null 2>&1; then
+      packages+=("$package")
+    fi
+  done
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    docker.io debootstrap qemu-user-static python3-venv >/dev/null
+    "${packages[@]}" >/dev/null
+}
+
+installed() {
+  [ -x /usr/bin/docker ] && command -v dockerd >/dev/null && command -v debootstrap >/dev/null &&
+    [ -x /usr/bin/qemu-aarch64-static ] && /usr/bin/python3 -c 'import ensurepip' 2>/dev/null &&
+    { [ -x /usr/libexec/docker/cli-plugins/docker-buildx ] || ! apt-cache show docker-buildx >/dev/null 2>&1; }
 }
 
 # Debian registers qemu through a wrapper that containers cannot see; the F flag makes
-# the kernel open the static emulator once, so linux/arm64 containers find it too.
+# the kernel open the static emulator once, so linux/arm64 containers find it too. Debian
+# 13 gives the whole registration line, with that flag (binfmt.d); 12 gives its parts.
 enable_arm64_emulation() {
-  local binfmt=/proc/sys/fs/binfmt_misc magic mask
+  local binfmt=/proc/sys/fs/binfmt_misc conf=/usr/lib/binfmt.d/qemu-aarch64.conf
+  local parts=/usr/share/binfmts/qemu-aarch64 magic mask
   [ -f "$binfmt/register" ] || mount -t binfmt_misc binfmt_misc "$binfmt"
   if grep -qs '^flags: .*F' "$binfmt/qemu-aarch64"; then
     return
   fi
   [ ! -f "$binfmt/qemu-aarch64" ] || echo -1 >"$binfmt/qemu-aarch64"
-  magic=$(awk '$1 == "magic" {print $2}' /usr/share/binfmts/qemu-aarch64)
-  mask=$(awk '$1 == "mask" {print $2}' /usr/share/binfmts/qemu-aarch64)
+  if [ -f "$conf" ]; then
+    grep '^:' "$conf" >"$binfmt/register"
+    return
+  fi
+  magic=$(awk '$1 == "magic" {print $2}' "$parts")
+  mask=$(awk '$1 == "mask" {print $2}' "$parts")
   echo ":qemu-aarch64:M::$magic:$mask:/usr/bin/qemu-aarch64-static:FPC" >"$binfmt/register"
 }
 

@@ -59,3 +59,27 @@ bench_everywhere() {
     done
   done
 }
+
+# The host's steps on a fresh Debian 13, since a new machine of this kind may have either
+# release: in a container of a Debian 13 rootfs, with the engines' rights and its own
+# Docker data, `proof/ci/run debian13-host` runs them.
+host_steps_on_debian13() {
+  local image=$CI_IMAGES/debian13-host data=$STATE/debian13-host
+  build_debian_image "$image" trixie linux/amd64 ca-certificates
+  rm -rf "$data"
+  mkdir -p "$data"
+  docker run --rm "${ENGINES_RUN_ARGS[@]}" --volume "$REPO:/repo:ro" \
+    --volume "$data:/var/lib/docker" "$image" bash /repo/proof/ci/run debian13-host
+  rm -rf "$data"
+}
+
+# In that container: the host's packages and engine, a rootfs archive and its image, as the
+# host makes them, and a build with a cache mount, which only BuildKit runs.
+debian13_host() {
+  install_packages
+  use_buildkit_client
+  start_host_engine
+  build_debian_image "$CI_IMAGES/debian13-check" trixie linux/amd64 ca-certificates
+  printf '%s\n' "FROM $CI_IMAGES/debian13-check" 'RUN --mount=type=cache,target=/cache true' |
+    docker build --quiet - >/dev/null
+}

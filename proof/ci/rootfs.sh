@@ -2,8 +2,14 @@
 # Part of CI (proof/ci/run): Debian rootfs archives from Debian's archive, made once per
 # machine, and images of them in the host's engine.
 
+# The machine's Debian mirror, from its sources in either format (a rootfs that
+# debootstrap makes has the older one).
 debian_mirror() {
-  sed -n 's/^URIs: //p' /etc/apt/sources.list.d/debian.sources | head -n 1
+  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+    sed -n 's/^URIs: //p' /etc/apt/sources.list.d/debian.sources | head -n 1
+  else
+    awk '$1 == "deb" {print $2; exit}' /etc/apt/sources.list
+  fi
 }
 
 # debootstrap knows a release by a script of its name; testing releases use sid's.
