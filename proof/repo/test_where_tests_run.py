@@ -40,7 +40,9 @@ def _ci_runs() -> list[tuple[str, str]]:
     """(engine, -m expression) of each proof command CI's phases run."""
     return [
         (engine, _expression(line))
-        for engine, line in re.findall(r"in_engine (\w+) bash -c (.*\$\(proof_command\).*)", CI_PHASES)
+        for engine, line in re.findall(
+            r"in_engine (\w+) bash -c (.*\$\(proof_command\).*)", CI_PHASES
+        )
     ]
 
 
