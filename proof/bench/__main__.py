@@ -16,7 +16,8 @@ from collections import defaultdict
 from pathlib import Path
 
 from proof.bench.machine import describe
-from proof.helpers.engine import build, build_steps, docker
+from proof.helpers.build_log import build_steps
+from proof.helpers.engine import build, docker
 from proof.helpers.http import free_loopback_port, http_get
 from proof.helpers.project import PACKAGE, PYTHON_IMAGE, ROOT, copy_project, dockerfile_value
 from proof.helpers.users import HOST_NETRC, HOST_USER

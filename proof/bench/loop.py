@@ -17,16 +17,12 @@ from pathlib import Path
 
 from proof.bench.__main__ import baseline_copy, log, row
 from proof.bench.machine import describe
+from proof.helpers.containers import in_dev_image
 from proof.helpers.copies import commit_all, git
-from proof.helpers.engine import (
-    DevContainer,
-    built,
-    dev_container,
-    in_dev_image,
-    remove_images,
-    run_test_command,
-)
+from proof.helpers.devcontainer import DevContainer, dev_container
+from proof.helpers.engine import built, remove_images
 from proof.helpers.project import PYTHON_IMAGE, copy_project
+from proof.helpers.shell import run_test_command
 
 # What is measured, and how much more than the baseline's median the target allows.
 TARGETS = {

@@ -20,14 +20,9 @@ import pytest
 
 from proof.bench.__main__ import LABEL, RUN, cleanup, log, row
 from proof.bench.machine import describe
-from proof.helpers.engine import (
-    built,
-    dev_container,
-    docker,
-    fresh_base_context,
-    in_dev_image,
-    set_cache_from,
-)
+from proof.helpers.containers import in_dev_image
+from proof.helpers.devcontainer import dev_container, set_cache_from
+from proof.helpers.engine import built, docker, fresh_base_context
 from proof.helpers.project import PYTHON_IMAGE, copy_project
 from proof.helpers.registry import Registry, own_engine, serving_registry
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from proof.helpers.copies import commit_all
-from proof.helpers.engine import dev_container
+from proof.helpers.devcontainer import dev_container
 from proof.helpers.project import host_tool, readme_command
 
 # The source distribution whose examples/ the tests bring in, pinned as a dependency is.

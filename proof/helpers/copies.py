@@ -5,8 +5,9 @@ import shlex
 import subprocess
 from pathlib import Path
 
-from proof.helpers.engine import DOCKER_ENV, run_in
+from proof.helpers.engine import DOCKER_ENV
 from proof.helpers.project import ROOT, host_tool, readme_command
+from proof.helpers.shell import run_in
 
 
 def copy_command(into: Path, project: str, release: str = "HEAD", **answers: str) -> list[str]:

@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 
 from proof.helpers.copies import commit_all, copier, copy_command, git
-from proof.helpers.engine import run_in
 from proof.helpers.project import ROOT
+from proof.helpers.shell import run_in
 
 
 def releases() -> list[tuple[str, str]]:

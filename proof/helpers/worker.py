@@ -11,7 +11,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from proof.helpers.engine import Container, docker, running
+from proof.helpers.containers import Container, running
+from proof.helpers.engine import docker
 from proof.helpers.http import http_get, http_post_form
 from proof.helpers.project import WORKER_MANIFEST, deployment, readme_block, readme_jsonc
 from proof.helpers.restricted import OPENSHIFT_USER, manifest_docker_args

@@ -9,16 +9,9 @@ from pathlib import Path
 import pytest
 
 from proof.helpers.brought import download_examples
-from proof.helpers.engine import (
-    Compose,
-    Container,
-    built,
-    docker,
-    fresh_base_context,
-    remove_images,
-    running,
-    wait_until_serving,
-)
+from proof.helpers.compose import Compose
+from proof.helpers.containers import Container, running, wait_until_serving
+from proof.helpers.engine import built, docker, fresh_base_context, remove_images
 from proof.helpers.http import free_loopback_port
 from proof.helpers.project import PYTHON_IMAGE, copy_project
 from proof.helpers.registry import Registry, serving_registry

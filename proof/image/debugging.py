@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from proof.helpers.engine import Container, running
+from proof.helpers.containers import Container, running
 from proof.helpers.http import http_get
 from proof.helpers.project import PACKAGE, ROOT
 from proof.helpers.waiting import wait_until

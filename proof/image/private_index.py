@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from proof.helpers.engine import in_dev_image
+from proof.helpers.containers import in_dev_image
 from proof.helpers.http import free_loopback_port, http_get
 from proof.helpers.project import copy_project, host_tool
 from proof.helpers.users import netrc_line, openssl

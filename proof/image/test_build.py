@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from proof.helpers.engine import apt_leftovers, build, docker
+from proof.helpers.engine import build, docker
+from proof.helpers.image_contents import apt_leftovers
 from proof.helpers.project import DOCKERFILE, PACKAGE, PYTHON_IMAGE, ROOT, dockerfile_value
 
 # The steps that install dependencies, which only a change of them may run again.

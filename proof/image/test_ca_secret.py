@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from proof.helpers.engine import added_layer_files, build, built
+from proof.helpers.engine import build, built
+from proof.helpers.image_contents import added_layer_files
 from proof.helpers.project import PYTHON_IMAGE
 from proof.helpers.tls_index import TlsIndex, make_ca, tls_index
 

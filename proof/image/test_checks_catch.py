@@ -5,8 +5,8 @@ and on GitHub Actions the coverage table reaches the job's summary all the same.
 from pathlib import Path
 
 from proof.helpers.copies import commit_all, git
-from proof.helpers.engine import run_test_command
 from proof.helpers.project import PACKAGE
+from proof.helpers.shell import run_test_command
 
 TYPE_ERROR = """
 

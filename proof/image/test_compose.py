@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from proof.helpers.engine import Compose, assert_serves_and_reloads_an_edit
+from proof.helpers.compose import Compose, assert_serves_and_reloads_an_edit
 from proof.helpers.project import PACKAGE
 
 

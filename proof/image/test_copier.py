@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from proof.helpers import team
+from proof.helpers.containers import in_dev_image
 from proof.helpers.copies import (
     COPIER_MARKERS,
     commit_all,
@@ -25,13 +26,7 @@ from proof.helpers.copies import (
     copier_copy,
     git,
 )
-from proof.helpers.engine import (
-    failed_phase,
-    in_dev_image,
-    remove_images,
-    run_in,
-    run_test_command,
-)
+from proof.helpers.engine import remove_images
 from proof.helpers.project import (
     PACKAGE,
     add_readme_service,
@@ -47,6 +42,7 @@ from proof.helpers.releases import (
     releases,
     tagged_template,
 )
+from proof.helpers.shell import failed_phase, run_in, run_test_command
 
 # The team's answers, the names its first week's changes use.
 PROJECT, PACKAGE_NAME = team.PROJECT, team.PACKAGE

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from proof.helpers.engine import Compose, running
+from proof.helpers.compose import Compose
+from proof.helpers.containers import running
 from proof.helpers.project import PACKAGE, ROOT
 from proof.helpers.users import HOST_USER
 from proof.image.debugging import (

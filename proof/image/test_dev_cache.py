@@ -17,12 +17,9 @@ from pathlib import Path
 import pytest
 import zstandard
 
-from proof.helpers.engine import (
-    build_steps,
-    dev_container,
-    podman,
-    set_cache_from,
-)
+from proof.helpers.build_log import build_steps
+from proof.helpers.devcontainer import dev_container, set_cache_from
+from proof.helpers.engine import podman
 from proof.helpers.http import free_loopback_port
 from proof.helpers.project import DOCKERFILE, PYTHON_IMAGE, ROOT, copy_project
 from proof.helpers.registry import Registry, own_engine

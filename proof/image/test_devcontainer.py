@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from proof.helpers.engine import DevContainer, dev_container
+from proof.helpers.devcontainer import DevContainer, dev_container
 
 
 @pytest.fixture

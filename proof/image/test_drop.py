@@ -8,15 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from proof.helpers.engine import (
-    built,
-    failed_phase,
-    remove_images,
-    run_in,
-    run_test_command,
-    running,
-    wait_until_serving,
-)
+from proof.helpers.containers import running, wait_until_serving
+from proof.helpers.engine import built, remove_images
 from proof.helpers.project import (
     copy_project,
     drop_command,
@@ -24,6 +17,7 @@ from proof.helpers.project import (
     rename_command,
     text_files,
 )
+from proof.helpers.shell import failed_phase, run_in, run_test_command
 
 
 @pytest.fixture(scope="module")

@@ -11,14 +11,9 @@ from pathlib import Path
 import pytest
 
 from proof.helpers import team
-from proof.helpers.engine import (
-    built,
-    dev_container,
-    docker,
-    in_dev_image,
-    running,
-    wait_until_serving,
-)
+from proof.helpers.containers import in_dev_image, running, wait_until_serving
+from proof.helpers.devcontainer import dev_container
+from proof.helpers.engine import built, docker
 from proof.helpers.project import PACKAGE, copy_project, rename_command
 
 

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from proof.helpers.engine import Compose, DevContainer, built, dev_container, docker
+from proof.helpers.compose import Compose
+from proof.helpers.devcontainer import DevContainer, dev_container
+from proof.helpers.engine import built, docker
 from proof.helpers.http import free_loopback_port, http_get, http_post_json
 from proof.helpers.project import (
     PACKAGE,

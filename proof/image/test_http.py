@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from proof.helpers.engine import Container, running, wait_for_workers, wait_until_serving
+from proof.helpers.containers import Container, running, wait_for_workers, wait_until_serving
 from proof.helpers.http import body_of, raw_http, status_of
 
 OVERSIZED_HEADER = b"GET /health HTTP/1.1\r\nHost: t\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n"

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from proof.helpers.compose import Compose
+from proof.helpers.containers import in_dev_image
 from proof.helpers.copies import commit_all, git
-from proof.helpers.engine import Compose, DevContainer, dev_container, in_dev_image
+from proof.helpers.devcontainer import DevContainer, dev_container
 from proof.helpers.http import free_loopback_port, http_get
 from proof.helpers.project import copy_project
 from proof.helpers.waiting import wait_until

@@ -16,19 +16,13 @@ from proof.helpers.brought import (
     serve_it,
     set_wsgi_app,
 )
+from proof.helpers.containers import dev_image_run, running, wait_until_serving
 from proof.helpers.copies import copier_copy
-from proof.helpers.engine import (
-    built,
-    dev_image_run,
-    docker,
-    remove_images,
-    run_test_command,
-    running,
-    wait_until_serving,
-)
+from proof.helpers.engine import built, docker, remove_images
 from proof.helpers.http import http_get
 from proof.helpers.project import PACKAGE
 from proof.helpers.restricted import manifest_docker_args
+from proof.helpers.shell import run_test_command
 
 pytestmark = pytest.mark.apps
 

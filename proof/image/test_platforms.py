@@ -9,17 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from proof.helpers.engine import (
-    Container,
-    app_tests,
-    apt_leftovers,
-    built,
-    docker,
-    run_python,
-    running,
-    structure_test,
-    wait_until_serving,
-)
+from proof.helpers.containers import Container, app_tests, run_python, running, wait_until_serving
+from proof.helpers.engine import built, docker
+from proof.helpers.image_contents import apt_leftovers, structure_test
 from proof.helpers.project import PYTHON_IMAGE, supported_pythons
 
 ARM64 = ("--platform", "linux/arm64")

@@ -16,18 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from proof.helpers.engine import (
-    Compose,
-    Container,
-    DevContainer,
-    added_layer_files,
-    assert_serves_and_reloads_an_edit,
-    build,
-    dev_container,
-    podman,
-    wait_until_serving,
-)
+from proof.helpers.compose import Compose, assert_serves_and_reloads_an_edit
+from proof.helpers.containers import Container, wait_until_serving
+from proof.helpers.devcontainer import DevContainer, dev_container
+from proof.helpers.engine import build, podman
 from proof.helpers.http import free_loopback_port, http_get
+from proof.helpers.image_contents import added_layer_files
 from proof.helpers.project import (
     PACKAGE,
     PYTHON_IMAGE,

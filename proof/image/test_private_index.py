@@ -13,16 +13,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from proof.helpers.engine import (
-    Compose,
-    DevContainer,
-    added_layer_files,
-    build,
-    dev_container,
-    docker,
-    step_output,
-)
+from proof.helpers.build_log import step_output
+from proof.helpers.compose import Compose
+from proof.helpers.devcontainer import DevContainer, dev_container
+from proof.helpers.engine import build, docker
 from proof.helpers.http import free_loopback_port
+from proof.helpers.image_contents import added_layer_files
 from proof.helpers.project import PYTHON_IMAGE, ROOT, dockerfile_value
 from proof.helpers.users import HOST_USER, netrc_line
 from proof.image.private_index import MODULE, PACKAGE, SOURCE, USER, Index, fresh_lock

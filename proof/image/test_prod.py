@@ -4,17 +4,16 @@ import json
 
 import pytest
 
-from proof.helpers.engine import (
+from proof.helpers.containers import (
     Container,
-    build,
-    docker,
-    image_config,
     run_python,
     running,
     wait_for_workers,
     wait_until_serving,
 )
+from proof.helpers.engine import build, docker
 from proof.helpers.http import http_get
+from proof.helpers.image_contents import image_config
 from proof.helpers.project import DEFAULT_PYTHON, PACKAGE, PYTHON_IMAGE
 from proof.helpers.waiting import wait_until
 

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from proof.helpers.engine import Container, podman, wait_until_serving
+from proof.helpers.containers import Container, wait_until_serving
+from proof.helpers.engine import podman
 from proof.helpers.project import DEFAULT_PYTHON, PACKAGE, PYPROJECT, ROOT, copy_project
 from proof.helpers.registry import Registry
 

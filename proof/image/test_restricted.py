@@ -6,13 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from proof.helpers.engine import (
-    docker,
-    running,
-    structure_test,
-    wait_for_workers,
-    wait_until_serving,
-)
+from proof.helpers.containers import running, wait_for_workers, wait_until_serving
+from proof.helpers.engine import docker
+from proof.helpers.image_contents import structure_test
 from proof.helpers.project import PACKAGE, PYTHON_IMAGE, cpu_limit, deployment
 from proof.helpers.restricted import OPENSHIFT_USER, manifest_docker_args
 

@@ -9,7 +9,8 @@ import threading
 import time
 from collections import Counter
 
-from proof.helpers.engine import Container, docker, running, wait_until_serving
+from proof.helpers.containers import Container, running, wait_until_serving
+from proof.helpers.engine import docker
 from proof.helpers.http import read_until_closed, status_of
 from proof.helpers.project import ROOT
 from proof.helpers.waiting import wait_until

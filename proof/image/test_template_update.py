@@ -13,8 +13,8 @@ from typing import NamedTuple
 import pytest
 import yaml
 
+from proof.helpers.containers import dev_image_run
 from proof.helpers.copies import COPIER_MARKERS, git
-from proof.helpers.engine import dev_image_run
 from proof.helpers.project import ROOT
 from proof.helpers.releases import copy_of_release, dockerfile_change, releases, tagged_template
 

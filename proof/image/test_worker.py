@@ -16,11 +16,14 @@ import pytest
 import yaml
 
 from proof.helpers.brought import App, adopt, bring, serve_it
+from proof.helpers.compose import Compose
 from proof.helpers.copies import copier_copy, git
-from proof.helpers.engine import Compose, built, dev_container, docker, run_test_command
+from proof.helpers.devcontainer import dev_container
+from proof.helpers.engine import built, docker
 from proof.helpers.http import free_loopback_port, http_get
 from proof.helpers.project import WORKER_MANIFEST, add_readme_service, deployment
 from proof.helpers.restricted import OPENSHIFT_USER
+from proof.helpers.shell import run_test_command
 from proof.helpers.waiting import wait_until
 from proof.helpers.worker import (
     add_worker_command,

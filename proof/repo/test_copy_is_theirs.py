@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from proof.helpers.copies import COPIER_MARKERS, copier_copy
-from proof.helpers.engine import run_in
 from proof.helpers.project import ROOT, copy_project, drop_command, rename_command, text_files
+from proof.helpers.shell import run_in
 
 PROJECT = "acme-orders"
 README_LINES = 150

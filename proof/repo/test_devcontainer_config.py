@@ -5,7 +5,7 @@ venv following the lock at each start."""
 import json
 import subprocess
 
-from proof.helpers.engine import devcontainer_cli
+from proof.helpers.devcontainer import devcontainer_cli
 from proof.helpers.project import ROOT, dockerfile_value
 
 
