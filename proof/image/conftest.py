@@ -13,13 +13,15 @@ from proof.helpers.compose import Compose
 from proof.helpers.containers import Container, running, wait_until_serving
 from proof.helpers.engine import built, docker, fresh_base_context, remove_images
 from proof.helpers.http import free_loopback_port
+from proof.helpers.private_index import (
+    PACKAGE,
+    Index,
+    project_using_index,
+    publish_package,
+    serving_index,
+)
 from proof.helpers.project import PYTHON_IMAGE, copy_project
 from proof.helpers.registry import Registry, serving_registry
-from proof.image.private_index import (  # noqa: F401 -- fixtures the test modules share
-    index,
-    private_project,
-    private_version,
-)
 
 PREFIX = "minimal-py-poetry-test"
 
@@ -123,3 +125,25 @@ def fresh_base(registry: Registry, base: str, tmp_path_factory: pytest.TempPathF
 def examples(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Flask's examples, downloaded once a session."""
     return download_examples(tmp_path_factory.mktemp("flask-sdist"))
+
+
+@pytest.fixture(scope="session")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Index]:
+    """A company index that needs a login, on a loopback port."""
+    with serving_index(tmp_path_factory.mktemp("index")) as served:
+        yield served
+
+
+@pytest.fixture(scope="session")
+def private_version(index: Index, dev_image: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The version of a package of our own on the index, which no earlier run has cached."""
+    return publish_package(index, dev_image, tmp_path_factory.mktemp(PACKAGE))
+
+
+@pytest.fixture(scope="session")
+def private_project(
+    index: Index, private_version: str, dev_image: str, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The project with the index declared and the package added from it, the Poetry way."""
+    folder = tmp_path_factory.mktemp("private-project")
+    return project_using_index(index, private_version, dev_image, folder)

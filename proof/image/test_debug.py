@@ -7,9 +7,7 @@ import pytest
 
 from proof.helpers.compose import Compose
 from proof.helpers.containers import running
-from proof.helpers.project import PACKAGE, ROOT
-from proof.helpers.users import HOST_USER
-from proof.image.debugging import (
+from proof.helpers.debugging import (
     arguments_of,
     connected,
     f5_stops_in,
@@ -18,6 +16,8 @@ from proof.image.debugging import (
     return_line,
     stop_and_go_on,
 )
+from proof.helpers.project import PACKAGE, ROOT
+from proof.helpers.users import HOST_USER
 
 pytestmark = pytest.mark.floor
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from proof.helpers.compose import Compose
+from proof.helpers.debugging import f5_stops_in
 from proof.helpers.devcontainer import DevContainer, dev_container
 from proof.helpers.engine import built, docker
 from proof.helpers.http import free_loopback_port, http_get, http_post_json
@@ -23,7 +24,6 @@ from proof.helpers.project import (
     readme_command,
 )
 from proof.helpers.waiting import wait_until
-from proof.image.debugging import f5_stops_in
 
 pytestmark = pytest.mark.floor
 

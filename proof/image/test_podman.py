@@ -22,6 +22,7 @@ from proof.helpers.devcontainer import DevContainer, dev_container
 from proof.helpers.engine import build, podman
 from proof.helpers.http import free_loopback_port, http_get
 from proof.helpers.image_contents import added_layer_files
+from proof.helpers.private_index import MODULE, USER, Index, fresh_lock
 from proof.helpers.project import (
     PACKAGE,
     PYTHON_IMAGE,
@@ -31,7 +32,6 @@ from proof.helpers.project import (
 )
 from proof.helpers.users import netrc_line
 from proof.helpers.waiting import wait_until
-from proof.image.private_index import MODULE, USER, Index, fresh_lock
 
 pytestmark = pytest.mark.podman
 PREFIX = "minimal-py-poetry-test:podman"

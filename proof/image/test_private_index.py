@@ -19,9 +19,9 @@ from proof.helpers.devcontainer import DevContainer, dev_container
 from proof.helpers.engine import build, docker
 from proof.helpers.http import free_loopback_port
 from proof.helpers.image_contents import added_layer_files
+from proof.helpers.private_index import MODULE, PACKAGE, SOURCE, USER, Index, fresh_lock
 from proof.helpers.project import PYTHON_IMAGE, ROOT, dockerfile_value
 from proof.helpers.users import HOST_USER, netrc_line
-from proof.image.private_index import MODULE, PACKAGE, SOURCE, USER, Index, fresh_lock
 
 pytestmark = pytest.mark.floor
 

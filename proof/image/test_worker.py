@@ -18,6 +18,7 @@ import yaml
 from proof.helpers.brought import App, adopt, bring, serve_it
 from proof.helpers.compose import Compose
 from proof.helpers.copies import copier_copy, git
+from proof.helpers.debugging import f5_stops_in_task
 from proof.helpers.devcontainer import dev_container
 from proof.helpers.engine import built, docker
 from proof.helpers.http import free_loopback_port, http_get
@@ -37,7 +38,6 @@ from proof.helpers.worker import (
     worker_container,
     worker_ready,
 )
-from proof.image.debugging import f5_stops_in_task
 
 pytestmark = pytest.mark.apps
 

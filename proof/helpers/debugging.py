@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from proof.helpers.containers import Container, running
+from proof.helpers.dap import DapClient
 from proof.helpers.http import http_get
 from proof.helpers.project import PACKAGE, ROOT
 from proof.helpers.waiting import wait_until
-from proof.image.dap import DapClient
 
 CONFIGURATIONS = {
     c["name"]: c for c in json.loads((ROOT / ".vscode/launch.json").read_text())["configurations"]

@@ -8,10 +8,9 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-
-import pytest
 
 from proof.helpers.containers import in_dev_image
 from proof.helpers.http import free_loopback_port, http_get
@@ -39,10 +38,10 @@ class Index:
         return self.password.split(" ")[0]
 
 
-@pytest.fixture(scope="session")
-def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Index]:
-    """pypiserver on a loopback port, asking for a login to list or download anything."""
-    folder = tmp_path_factory.mktemp("index")
+@contextmanager
+def serving_index(folder: Path) -> Iterator[Index]:
+    """pypiserver on a loopback port, serving from folder and asking for a login to list
+    or download anything."""
     (folder / "packages").mkdir()
     # Random, and with every printable character that is not a letter or digit.
     password = "pw" + secrets.token_hex(12) + " !\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
@@ -76,11 +75,10 @@ def _answers(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def private_version(index: Index, dev_image: str, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A package of our own on the index, at a version that no earlier run has cached."""
+def publish_package(index: Index, dev_image: str, folder: Path) -> str:
+    """A package of our own, built in folder by the dev image's Poetry, put on the index
+    at a version that no earlier run has cached; returns that version."""
     version = f"1.0.{time.time_ns()}"
-    folder = tmp_path_factory.mktemp(PACKAGE)
     (folder / MODULE).mkdir()
     (folder / MODULE / "__init__.py").write_text(f'GREETING = "hello from {SOURCE}"\n')
     (folder / "pyproject.toml").write_text(
@@ -94,17 +92,15 @@ def private_version(index: Index, dev_image: str, tmp_path_factory: pytest.TempP
     return version
 
 
-@pytest.fixture(scope="session")
-def private_project(
-    index: Index, private_version: str, dev_image: str, tmp_path_factory: pytest.TempPathFactory
-) -> Path:
-    """The project with the index declared and the package added from it, the Poetry way."""
-    folder = copy_project(tmp_path_factory.mktemp("private-project"))
+def project_using_index(index: Index, version: str, dev_image: str, folder: Path) -> Path:
+    """A copy of the project in folder, with the index declared and the package at version
+    added from it, the Poetry way."""
+    copy_project(folder)
     folder.chmod(0o755)
     in_dev_image(
         dev_image, folder, "sh", "-c",
         f"poetry source add --priority=supplemental {SOURCE} {index.url}"
-        f" && poetry add --lock --source {SOURCE} {PACKAGE}=={private_version}",
+        f" && poetry add --lock --source {SOURCE} {PACKAGE}=={version}",
         netrc=index.netrc,
     )  # fmt: skip
     return folder
