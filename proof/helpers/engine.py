@@ -14,6 +14,8 @@ from proof.helpers.users import HOST_NETRC
 
 # The Dockerfile needs BuildKit (cache mounts); clients that default to it ignore this.
 DOCKER_ENV = {**os.environ, "DOCKER_BUILDKIT": "1"}
+# The name of every image the tests build, each under a tag of its own.
+TEST_IMAGE = "minimal-py-poetry-test"
 
 
 def docker(

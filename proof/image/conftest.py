@@ -11,7 +11,7 @@ import pytest
 from proof.helpers.brought import download_examples
 from proof.helpers.compose import Compose
 from proof.helpers.containers import Container, running, wait_until_serving
-from proof.helpers.engine import built, docker, fresh_base_context, remove_images
+from proof.helpers.engine import TEST_IMAGE, built, docker, fresh_base_context, remove_images
 from proof.helpers.http import free_loopback_port
 from proof.helpers.private_index import (
     PACKAGE,
@@ -22,8 +22,6 @@ from proof.helpers.private_index import (
 )
 from proof.helpers.project import PYTHON_IMAGE, copy_project
 from proof.helpers.registry import Registry, serving_registry
-
-PREFIX = "minimal-py-poetry-test"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -40,13 +38,13 @@ def docker_engine() -> None:
 @pytest.fixture(scope="session")
 def prod_image() -> str:
     """The prod target, built from the project."""
-    return built(f"{PREFIX}:prod", "--target", "prod")
+    return built(f"{TEST_IMAGE}:prod", "--target", "prod")
 
 
 @pytest.fixture(scope="session")
 def dev_image() -> str:
     """The dev target, built from the project."""
-    return built(f"{PREFIX}:dev", "--target", "dev")
+    return built(f"{TEST_IMAGE}:dev", "--target", "dev")
 
 
 @pytest.fixture

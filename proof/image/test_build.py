@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from proof.helpers.engine import build, docker
+from proof.helpers.engine import TEST_IMAGE, build, docker
 from proof.helpers.image_contents import apt_leftovers
 from proof.helpers.project import DOCKERFILE, PACKAGE, PYTHON_IMAGE, ROOT, dockerfile_value
 
@@ -28,7 +28,7 @@ def test_stale_lock_fails_early_and_says_to_run_poetry_lock(project_copy: Path) 
     declared = pyproject.read_text()
     assert "dependencies = [" in declared, "pyproject.toml has no dependencies list"
     pyproject.write_text(declared.replace("dependencies = [", 'dependencies = [\n  "six",', 1))
-    result = build("minimal-py-poetry-test:stale", "--target", "build", context=project_copy)
+    result = build(f"{TEST_IMAGE}:stale", "--target", "build", context=project_copy)
     assert result.returncode != 0
     assert "poetry lock" in result.stderr
     assert "- Installing " not in result.stderr, "packages installed before the lock check"
@@ -54,7 +54,7 @@ def test_cache_mount_keeps_the_downloaded_wheels(prod_image: str, tmp_path: Path
         # --no-cache would hand this step a fresh, empty cache; a new command does not.
         f" # {uuid.uuid4()}\n"
     )
-    result = build("minimal-py-poetry-test:cache-probe", context=tmp_path)
+    result = build(f"{TEST_IMAGE}:cache-probe", context=tmp_path)
     assert result.returncode == 0, result.stderr[-4000:]
     lock = tomllib.loads((ROOT / "poetry.lock").read_text())
     locked = {p["name"]: p["version"] for p in lock["package"]}
@@ -111,7 +111,7 @@ def assert_reused(log: str, steps: list[tuple[str, str]]) -> None:
 def test_app_only_change_reuses_the_dependency_layer(prod_image: str, project_copy: Path) -> None:
     views = project_copy / PACKAGE / "views.py"
     views.write_text(views.read_text() + f"\n# {uuid.uuid4()}\n")
-    result = build("minimal-py-poetry-test:app-change", "--target", "prod", context=project_copy)
+    result = build(f"{TEST_IMAGE}:app-change", "--target", "prod", context=project_copy)
     assert result.returncode == 0, result.stderr[-4000:]
     assert_reused(result.stderr, [BUILD_INSTALL, BACKEND_INSTALL, ("prod", r"COPY --from=build")])
     wheel = re.search(r"^#(\d+) \[wheel \d+/\d+\] RUN .*--no-build-isolation", result.stderr, re.M)
@@ -134,12 +134,12 @@ def test_version_bump_reuses_every_dependency_layer(
         ("prod", [BUILD_INSTALL, BACKEND_INSTALL, ("prod", r"COPY --from=build")]),
         ("dev", [("dev", r"RUN .*--mount=type=cache")]),
     ):
-        tag = f"minimal-py-poetry-test:bumped-{target}"
+        tag = f"{TEST_IMAGE}:bumped-{target}"
         result = build(tag, "--target", target, context=project_copy)
         assert result.returncode == 0, result.stderr[-4000:]
         assert_reused(result.stderr, reused)
     installed = docker(
-        "run", "--rm", "minimal-py-poetry-test:bumped-prod", "python3", "-c",
+        "run", "--rm", f"{TEST_IMAGE}:bumped-prod", "python3", "-c",
         f"import importlib.metadata; print(importlib.metadata.version({declared['name']!r}))",
     ).stdout.strip()  # fmt: skip
     assert installed == bumped

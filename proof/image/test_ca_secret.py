@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from proof.helpers.engine import build, built
+from proof.helpers.engine import TEST_IMAGE, build, built
 from proof.helpers.image_contents import added_layer_files
 from proof.helpers.project import PYTHON_IMAGE
 from proof.helpers.tls_index import TlsIndex, make_ca, tls_index
@@ -17,7 +17,7 @@ from proof.helpers.tls_index import TlsIndex, make_ca, tls_index
 pytestmark = pytest.mark.floor
 
 HOST_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
-PREFIX = "minimal-py-poetry-test:ca"
+PREFIX = f"{TEST_IMAGE}:ca"
 
 
 @pytest.fixture(scope="module")

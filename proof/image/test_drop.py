@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from proof.helpers.containers import running, wait_until_serving
-from proof.helpers.engine import built, remove_images
+from proof.helpers.engine import TEST_IMAGE, built, remove_images
 from proof.helpers.project import (
     copy_project,
     drop_command,
@@ -62,7 +62,7 @@ def test_copy_passes_its_test_command_and_serves(dropped: Path) -> None:
         assert result.returncode == 0, failed_phase(result)
         phases = re.findall(r"^=== (.+): \d+ s$", result.stdout, re.MULTILINE)
         assert len(phases) >= 5, f"the test command printed no phase times:\n{result.stdout}"
-        image = built("minimal-py-poetry-test:dropped-prod", "--target", "prod", context=dropped)
+        image = built(f"{TEST_IMAGE}:dropped-prod", "--target", "prod", context=dropped)
         with running(image) as server:
             wait_until_serving(server)
     finally:

@@ -13,7 +13,7 @@ import pytest
 from proof.helpers import team
 from proof.helpers.containers import in_dev_image, running, wait_until_serving
 from proof.helpers.devcontainer import dev_container
-from proof.helpers.engine import built, docker
+from proof.helpers.engine import TEST_IMAGE, built, docker
 from proof.helpers.project import PACKAGE, copy_project, rename_command
 
 
@@ -53,7 +53,7 @@ def test_readmes_rename_leaves_no_file_naming_the_template(changed: Path) -> Non
 
 
 def test_prod_serves_and_runs_the_console_script(changed: Path) -> None:
-    image = built("minimal-py-poetry-test:first-week-prod", "--target", "prod", context=changed)
+    image = built(f"{TEST_IMAGE}:first-week-prod", "--target", "prod", context=changed)
     assert (
         docker("run", "--rm", image, team.SCRIPT).stdout.strip()
         == f"{team.SCRIPT} from {team.PACKAGE}"

@@ -14,7 +14,7 @@ import pytest
 from proof.helpers.compose import Compose
 from proof.helpers.debugging import f5_stops_in
 from proof.helpers.devcontainer import DevContainer, dev_container
-from proof.helpers.engine import built, docker
+from proof.helpers.engine import TEST_IMAGE, built, docker
 from proof.helpers.http import free_loopback_port, http_get, http_post_json
 from proof.helpers.project import (
     PACKAGE,
@@ -154,13 +154,13 @@ def test_f5_stops_in_a_route_that_queries_it(grown: Grown) -> None:
     devcontainer.json gives the dev container."""
     config = json.loads((grown.folder / ".devcontainer" / "devcontainer.json").read_text())
     settings = [f"--env={k}={v}" for k, v in config["containerEnv"].items() if "${" not in v]
-    image = built("minimal-py-poetry-test:grows-dev", "--target", "dev", context=grown.folder)
+    image = built(f"{TEST_IMAGE}:grows-dev", "--target", "dev", context=grown.folder)
     f5_stops_in(image, grown.folder, "notes", "/notes", [*config["runArgs"], *settings])
 
 
 @pytest.fixture(scope="module")
 def prod_with_psycopg2(grown: Grown) -> str:
-    return built("minimal-py-poetry-test:psycopg2-prod", "--target", "prod", context=grown.folder)
+    return built(f"{TEST_IMAGE}:psycopg2-prod", "--target", "prod", context=grown.folder)
 
 
 def test_prod_imports_it_and_finds_the_library(prod_with_psycopg2: str) -> None:

@@ -18,7 +18,7 @@ from proof.helpers.brought import (
 )
 from proof.helpers.containers import dev_image_run, running, wait_until_serving
 from proof.helpers.copies import copier_copy
-from proof.helpers.engine import built, docker, remove_images
+from proof.helpers.engine import TEST_IMAGE, built, docker, remove_images
 from proof.helpers.http import http_get
 from proof.helpers.project import PACKAGE
 from proof.helpers.restricted import manifest_docker_args
@@ -63,7 +63,7 @@ def test_copy_passes_its_test_command(brought: tuple[App, Path]) -> None:
 
 def test_prod_serves_its_pages_under_the_manifests_settings(brought: tuple[App, Path]) -> None:
     app, copy = brought
-    tag = f"minimal-py-poetry-test:app-{app.example}"
+    tag = f"{TEST_IMAGE}:app-{app.example}"
     try:
         with running(
             built(tag, "--target", "prod", context=copy), *manifest_docker_args()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from proof.helpers.containers import Container, app_tests, run_python, running, wait_until_serving
-from proof.helpers.engine import built, docker
+from proof.helpers.engine import TEST_IMAGE, built, docker
 from proof.helpers.image_contents import apt_leftovers, structure_test
 from proof.helpers.project import PYTHON_IMAGE, supported_pythons
 
@@ -18,7 +18,6 @@ ARM64 = ("--platform", "linux/arm64")
 # The default image's arm64 variant; CI, which has no registry, names a local stand-in.
 ARM64_BASE = os.environ.get("ARM64_PYTHON_IMAGE", PYTHON_IMAGE)
 DISTRO_DOCKERFILE = Path(__file__).with_name("distro-base.Dockerfile")
-PREFIX = "minimal-py-poetry-test"
 # Emulated, the server boots several times slower.
 EMULATED_START_S = 120
 MACHINE = "import platform; print(platform.machine())"
@@ -40,7 +39,7 @@ def _dev_and_prod(name: str, base: str, *args: str) -> dict[str, str]:
     base_arg = f"PYTHON_IMAGE={base}"
     return {
         target: built(
-            f"{PREFIX}:{name}-{target}", "--target", target, "--build-arg", base_arg, *args
+            f"{TEST_IMAGE}:{name}-{target}", "--target", target, "--build-arg", base_arg, *args
         )
         for target in ("dev", "prod")
     }
@@ -56,7 +55,7 @@ def arm64_images(arm64_base: str) -> dict[str, str]:
 def distro_base(tmp_path_factory: pytest.TempPathFactory) -> str:
     """distro-base.Dockerfile: Debian's python3, venv module and PEP 668 pip."""
     return built(
-        f"{PREFIX}:distro-base",
+        f"{TEST_IMAGE}:distro-base",
         "--file", str(DISTRO_DOCKERFILE),
         context=tmp_path_factory.mktemp("distro-base"),
     )  # fmt: skip

@@ -19,7 +19,7 @@ import pytest
 from proof.helpers.compose import Compose, assert_serves_and_reloads_an_edit
 from proof.helpers.containers import Container, wait_until_serving
 from proof.helpers.devcontainer import DevContainer, dev_container
-from proof.helpers.engine import build, podman
+from proof.helpers.engine import TEST_IMAGE, build, podman
 from proof.helpers.http import free_loopback_port, http_get
 from proof.helpers.image_contents import added_layer_files
 from proof.helpers.private_index import MODULE, USER, Index, fresh_lock
@@ -34,7 +34,7 @@ from proof.helpers.users import netrc_line
 from proof.helpers.waiting import wait_until
 
 pytestmark = pytest.mark.podman
-PREFIX = "minimal-py-poetry-test:podman"
+PREFIX = f"{TEST_IMAGE}:podman"
 
 
 def _readme_command(program: str) -> tuple[dict[str, str], list[str]]:

@@ -16,7 +16,7 @@ import yaml
 from proof.helpers.build_log import step_output
 from proof.helpers.compose import Compose
 from proof.helpers.devcontainer import DevContainer, dev_container
-from proof.helpers.engine import build, docker
+from proof.helpers.engine import TEST_IMAGE, build, docker
 from proof.helpers.http import free_loopback_port
 from proof.helpers.image_contents import added_layer_files
 from proof.helpers.private_index import MODULE, PACKAGE, SOURCE, USER, Index, fresh_lock
@@ -25,7 +25,7 @@ from proof.helpers.users import HOST_USER, netrc_line
 
 pytestmark = pytest.mark.floor
 
-PREFIX = "minimal-py-poetry-test:private"
+PREFIX = f"{TEST_IMAGE}:private"
 # An entry of the host user's own netrc, with Windows line endings.
 OWN_ENTRY = "machine git.example.com\r\n  login me\r\n  password hunter2\r\n"
 

@@ -11,7 +11,7 @@ from proof.helpers.containers import (
     wait_for_workers,
     wait_until_serving,
 )
-from proof.helpers.engine import build, docker
+from proof.helpers.engine import TEST_IMAGE, build, docker
 from proof.helpers.http import http_get
 from proof.helpers.image_contents import image_config
 from proof.helpers.project import DEFAULT_PYTHON, PACKAGE, PYTHON_IMAGE
@@ -70,14 +70,14 @@ def test_healthcheck_reports_healthy(prod_image: str) -> None:
 
 
 def test_plain_build_gives_the_prod_image(prod_image: str) -> None:
-    result = build("minimal-py-poetry-test:default")
+    result = build(f"{TEST_IMAGE}:default")
     assert result.returncode == 0, result.stderr[-4000:]
     # Layers and settings: an engine that attests its builds records each build's own
     # arguments, so the images' IDs differ even where their contents do not.
     contents = "{{json .RootFS.Layers}} {{json .Config}}"
     images = {
         docker("image", "inspect", "--format", contents, tag).stdout
-        for tag in (prod_image, "minimal-py-poetry-test:default")
+        for tag in (prod_image, f"{TEST_IMAGE}:default")
     }
     assert len(images) == 1, "a plain build does not end at the prod stage"
 

@@ -20,7 +20,7 @@ from proof.helpers.compose import Compose
 from proof.helpers.copies import copier_copy, git
 from proof.helpers.debugging import f5_stops_in_task
 from proof.helpers.devcontainer import dev_container
-from proof.helpers.engine import built, docker
+from proof.helpers.engine import TEST_IMAGE, built, docker
 from proof.helpers.http import free_loopback_port, http_get
 from proof.helpers.project import WORKER_MANIFEST, add_readme_service, deployment
 from proof.helpers.restricted import OPENSHIFT_USER
@@ -77,7 +77,7 @@ def worked(examples: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 @pytest.fixture(scope="module")
 def prod_image(worked: Compose) -> Iterator[str]:
-    tag = built("minimal-py-poetry-test:worker", "--target", "prod", context=worked.folder)
+    tag = built(f"{TEST_IMAGE}:worker", "--target", "prod", context=worked.folder)
     yield tag
     docker("image", "rm", "--force", tag, check=False)
 
@@ -181,7 +181,7 @@ def test_renaming_the_celery_module_changes_the_worker_command_in_one_place(
         "pyproject.toml",
         "tasks_main.py",
     ], changed
-    tag = built("minimal-py-poetry-test:worker-renamed", "--target", "prod", context=copy)
+    tag = built(f"{TEST_IMAGE}:worker-renamed", "--target", "prod", context=copy)
     try:
         with prod_stack(tag) as stack:
             worker_ready(stack.worker)
@@ -198,7 +198,7 @@ def test_f5_stops_in_a_task_in_the_dev_container(worked: Compose) -> None:
     up = worked.run("up", "--detach", "--wait", "redis")
     assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-3000:]
     worked.run("stop", "worker")
-    tag = built("minimal-py-poetry-test:worker-dev", "--target", "dev", context=copy)
+    tag = built(f"{TEST_IMAGE}:worker-dev", "--target", "dev", context=copy)
     try:
         f5_stops_in_task(
             tag, copy, MODULE, "src/task_app/tasks.py", "add",
