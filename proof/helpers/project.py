@@ -162,13 +162,17 @@ def host_tool(name: str) -> str:
     return str(path)
 
 
-def copy_project(into: Path) -> Path:
-    """The project's files (committed or not, but not ignored) copied into a folder."""
-    files = subprocess.run(
+def project_files() -> list[str]:
+    """The paths of the project's files, committed or not, but not ignored."""
+    return subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
         cwd=ROOT, capture_output=True, text=True, check=True,
     ).stdout.split()  # fmt: skip
-    for name in files:
+
+
+def copy_project(into: Path) -> Path:
+    """The project's files (committed or not, but not ignored) copied into a folder."""
+    for name in project_files():
         if (ROOT / name).is_file():
             (into / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, into / name)

@@ -3,11 +3,10 @@ CLI are pinned once and read from there; a second copy anywhere fails here."""
 
 import json
 import re
-import subprocess
 
 import pytest
 
-from proof.helpers.project import DEFAULT_IMAGE, ROOT, dockerfile_value
+from proof.helpers.project import DEFAULT_IMAGE, ROOT, dockerfile_value, project_files
 
 # What a pin of each looks like, wherever someone might write one.
 PINS = {
@@ -32,12 +31,8 @@ RECORDS = {"proof/README.md": "### Latest figures"}
 
 
 def _tracked_text_files() -> dict[str, str]:
-    names = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
-    ).stdout.split()  # fmt: skip
     texts = {}
-    for name in names:
+    for name in project_files():
         path = ROOT / name
         if path.is_file() and name != "package-lock.json":
             try:
