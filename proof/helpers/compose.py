@@ -4,12 +4,13 @@ app and debugger on loopback ports, and the dev server's reload of an edit."""
 import json
 import subprocess
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from proof.helpers.engine import DOCKER_ENV
-from proof.helpers.http import http_get
+from proof.helpers.http import free_loopback_port, http_get
 from proof.helpers.project import blueprint_of
 from proof.helpers.waiting import wait_until
 
@@ -46,6 +47,19 @@ class Compose:
             "--profile", "*",
             "down", "--volumes", "--remove-orphans", "--rmi", "local", "--timeout", "1",
         )  # fmt: skip
+
+
+@contextmanager
+def compose_project(folder: Path, name: str = "") -> Iterator[Compose]:
+    """docker compose in folder, the app and debugger on free loopback ports, under the
+    project name given or a new one; taken down however the test went."""
+    project = Compose(
+        folder, free_loopback_port(), free_loopback_port(), name or f"mpp-{uuid.uuid4().hex[:8]}"
+    )
+    try:
+        yield project
+    finally:
+        project.down()
 
 
 def assert_serves_and_reloads_an_edit(compose: Compose, views: Path) -> str:

@@ -2,17 +2,15 @@ import os
 import shutil
 import subprocess
 import tempfile
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from proof.helpers.brought import download_examples
-from proof.helpers.compose import Compose
+from proof.helpers.compose import Compose, compose_project
 from proof.helpers.containers import Container, running, wait_until_serving
 from proof.helpers.engine import TEST_IMAGE, built, docker, fresh_base_context, remove_images
-from proof.helpers.http import free_loopback_port
 from proof.helpers.private_index import (
     PACKAGE,
     Index,
@@ -67,13 +65,8 @@ def project_copy() -> Iterator[Path]:
 @pytest.fixture
 def compose(project_copy: Path) -> Iterator[Compose]:
     """docker compose in a copy of the project, on free loopback ports; always taken down."""
-    project = Compose(
-        project_copy, free_loopback_port(), free_loopback_port(), f"mpp-{uuid.uuid4().hex[:8]}"
-    )
-    try:
+    with compose_project(project_copy) as project:
         yield project
-    finally:
-        project.down()
 
 
 @pytest.fixture(scope="session")

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from proof.helpers.compose import Compose
+from proof.helpers.compose import Compose, compose_project
 from proof.helpers.debugging import f5_stops_in
 from proof.helpers.devcontainer import DevContainer, dev_container
 from proof.helpers.engine import TEST_IMAGE, built, docker
-from proof.helpers.http import free_loopback_port, http_get, http_post_json
+from proof.helpers.http import http_get, http_post_json
 from proof.helpers.project import (
     PACKAGE,
     add_readme_service,
@@ -106,14 +106,10 @@ def grown(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Grown]:
     add_readme_service(folder)
     _add_notes(folder)
     # The project the dev container's initializeCommand starts: the folder's name.
-    compose = Compose(folder, free_loopback_port(), free_loopback_port(), folder.name)
-    try:
-        with dev_container(folder) as container:
-            added = container.exec("poetry", "add", "psycopg2")
-            assert added.returncode == 0, added.stdout[-4000:] + added.stderr[-4000:]
-            yield Grown(folder, container, compose)
-    finally:
-        compose.down()
+    with compose_project(folder, folder.name) as compose, dev_container(folder) as container:
+        added = container.exec("poetry", "add", "psycopg2")
+        assert added.returncode == 0, added.stdout[-4000:] + added.stderr[-4000:]
+        yield Grown(folder, container, compose)
 
 
 def test_app_tests_query_the_database_in_the_dev_container(grown: Grown) -> None:

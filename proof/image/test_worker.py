@@ -16,12 +16,12 @@ import pytest
 import yaml
 
 from proof.helpers.brought import App, adopt, bring, serve_it
-from proof.helpers.compose import Compose
+from proof.helpers.compose import Compose, compose_project
 from proof.helpers.copies import copier_copy, git
 from proof.helpers.debugging import f5_stops_in_task
 from proof.helpers.devcontainer import dev_container
 from proof.helpers.engine import TEST_IMAGE, built, docker
-from proof.helpers.http import free_loopback_port, http_get
+from proof.helpers.http import http_get
 from proof.helpers.project import WORKER_MANIFEST, add_readme_service, deployment
 from proof.helpers.restricted import OPENSHIFT_USER
 from proof.helpers.shell import run_test_command
@@ -67,12 +67,9 @@ def worked(examples: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     add_worker_command(copy, MODULE)
     add_readme_service(copy, service="redis:")
     # The project the dev container's initializeCommand starts: the folder's name.
-    compose = Compose(copy, free_loopback_port(), free_loopback_port(), copy.name)
-    try:
+    with compose_project(copy, copy.name) as compose:
         adopt(app, copy)
         yield compose
-    finally:
-        compose.down()
 
 
 @pytest.fixture(scope="module")
