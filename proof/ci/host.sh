@@ -31,24 +31,18 @@ installed() {
     { [ -x /usr/libexec/docker/cli-plugins/docker-buildx ] || ! apt-cache show docker-buildx >/dev/null 2>&1; }
 }
 
-# Debian registers qemu through a wrapper that containers cannot see; the F flag makes
-# the kernel open the static emulator once, so linux/arm64 containers find it too. Debian
-# 13 gives the whole registration line, with that flag (binfmt.d); 12 gives its parts.
+# The kernel runs linux/arm64 programs with qemu as the line Debian gives for binfmt.d
+# (12 and 13 alike) registers it: its F flag makes the kernel open the emulator once, so
+# that containers, which cannot see it, find it too. What registered it before may not
+# have set that flag.
 enable_arm64_emulation() {
-  local binfmt=/proc/sys/fs/binfmt_misc conf=/usr/lib/binfmt.d/qemu-aarch64.conf
-  local parts=/usr/share/binfmts/qemu-aarch64 magic mask
+  local binfmt=/proc/sys/fs/binfmt_misc
   [ -f "$binfmt/register" ] || mount -t binfmt_misc binfmt_misc "$binfmt"
   if grep -qs '^flags: .*F' "$binfmt/qemu-aarch64"; then
     return
   fi
   [ ! -f "$binfmt/qemu-aarch64" ] || echo -1 >"$binfmt/qemu-aarch64"
-  if [ -f "$conf" ]; then
-    grep '^:' "$conf" >"$binfmt/register"
-    return
-  fi
-  magic=$(awk '$1 == "magic" {print $2}' "$parts")
-  mask=$(awk '$1 == "mask" {print $2}' "$parts")
-  echo ":qemu-aarch64:M::$magic:$mask:/usr/bin/qemu-aarch64-static:FPC" >"$binfmt/register"
+  grep '^:' /usr/lib/binfmt.d/qemu-aarch64.conf >"$binfmt/register"
 }
 
 use_buildkit_client() {
