@@ -10,17 +10,18 @@ phase() {
   echo "::: ${name}: $((SECONDS - start)) s, $(free_gb) GB free on the disk"
 }
 
-# The command in a code block of a README whose first word is the script given.
+# The first line of the code block a README names in its fence (```sh {#MARK}).
 readme_command() {
-  awk -v script="$2" '/^```/ {inside = !inside; next} inside && $1 == script {print; exit}' "$REPO/$1"
+  awk -v mark="{#$2}" '/^```/ {named = !named && index($0, mark); next} named {print; exit}' \
+    "$REPO/$1"
 }
 
 test_command() {
-  readme_command README.md tests/run
+  readme_command README.md test
 }
 
 proof_command() {
-  readme_command proof/README.md proof/run
+  readme_command proof/README.md proof
 }
 
 # The service's own test command first, on the oldest engine: it fails fastest.

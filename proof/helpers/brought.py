@@ -127,13 +127,13 @@ def set_wsgi_app(copy: Path, target: str) -> None:
 
 def dependencies_command(file: str) -> str:
     """README's command that adds an app's dependencies, for file."""
-    words = shlex.split(readme_command(r"\S*add-dependencies ").string)
+    words = shlex.split(readme_command("bring-your-app", r"\S*add-dependencies ").string)
     return shlex.join([*words[:-1], file])
 
 
 def debt_command() -> str:
     """README's command that adopts the checks on code that was never held to them."""
-    return readme_command(r"\S*record-debt").string
+    return readme_command("bring-your-app", r"\S*record-debt").string
 
 
 def adopt(app: App, copy: Path) -> None:

@@ -12,7 +12,7 @@ from proof.helpers.shell import run_in
 
 def copy_command(into: Path, project: str, release: str = "HEAD", **answers: str) -> list[str]:
     """README's `copier copy` command with the project's name and other answers given."""
-    words = shlex.split(readme_command(r"uvx copier copy ").string)[1:]
+    words = shlex.split(readme_command("copy", r"uvx copier copy ").string)[1:]
     template, destination = words[-2:]
     assert template.startswith("$") and not destination.startswith("-"), words
     data = [

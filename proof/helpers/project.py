@@ -32,24 +32,22 @@ PROOF = ROOT / "proof"
 HOST_TOOLS = Path(sys.executable).parent
 
 
-def readme_code_lines(readme: Path = ROOT / "README.md") -> list[str]:
-    """The lines of a README's fenced code blocks: its commands, whatever its prose says."""
-    lines, inside = [], False
-    for line in readme.read_text().splitlines():
-        if line.startswith("```"):
-            inside = not inside
-        elif inside:
-            lines.append(line)
-    return lines
+def readme_block(mark: str, readme: Path = ROOT / "README.md") -> str:
+    """The code block a README names in its fence (```sh {#mark}): the proof finds the
+    blocks it reads by these names, whatever the prose around them says."""
+    name = "{#" + mark + "}"
+    found = re.search(rf"^```\S* {re.escape(name)}\n(.*?)^```$", readme.read_text(), re.M | re.S)
+    assert found, f"{readme.name} names no code block {name}, which the proof reads"
+    return found[1]
 
 
-def readme_command(pattern: str, readme: Path = ROOT / "README.md") -> re.Match[str]:
-    """How pattern matches, from its start, the first line of a README's code blocks that
-    it matches; the line itself is the match's `string`."""
-    for line in readme_code_lines(readme):
+def readme_command(mark: str, pattern: str, readme: Path = ROOT / "README.md") -> re.Match[str]:
+    """How pattern matches, from its start, the first line of README's block mark that it
+    matches; the line itself is the match's `string`."""
+    for line in readme_block(mark, readme).splitlines():
         if found := re.match(pattern, line):
             return found
-    raise AssertionError(f"no command in a code block of {readme.name} matches {pattern!r}")
+    raise AssertionError(f"no line of {readme.name}'s block {{#{mark}}} matches {pattern!r}")
 
 
 def blueprint_of(views: Path) -> str:
@@ -61,12 +59,12 @@ def blueprint_of(views: Path) -> str:
 
 def rename_command() -> str:
     """README's command that gives a copy from "Use this template" its names."""
-    return readme_command(r"python3 \S*rename\.py ").string
+    return readme_command("copy", r"python3 \S*rename\.py ").string
 
 
 def drop_command() -> str:
     """README's command that drops the proof from a copy."""
-    return readme_command(r"rm -rf .*\bproof\b").string
+    return readme_command("copy", r"rm -rf .*\bproof\b").string
 
 
 def dropped_paths() -> list[str]:
@@ -86,15 +84,6 @@ def text_files(folder: Path) -> dict[Path, str]:
     return texts
 
 
-def readme_block(language: str, containing: str = "", readme: Path = ROOT / "README.md") -> str:
-    """The first of a README's code blocks fenced as language (```yaml) that holds the
-    text containing."""
-    blocks = re.findall(rf"^```{language}\n(.*?)^```$", readme.read_text(), re.M | re.S)
-    found = [block for block in blocks if containing in block]
-    assert found, f"no {language} code block holding {containing!r} in {readme.name}"
-    return found[0]
-
-
 def merged(into: dict, extra: dict) -> dict:
     """into with extra's keys added, as a person adds a snippet's lines to a config
     file: mappings merge, lists gain the items they lack, other values are replaced."""
@@ -108,10 +97,10 @@ def merged(into: dict, extra: dict) -> dict:
     return into
 
 
-def readme_jsonc(containing: str = "", readme: Path = ROOT / "README.md") -> tuple[dict, list[str]]:
-    """The keys of a README's jsonc block (lines of devcontainer.json) that holds the text
-    containing, and its comments."""
-    lines = readme_block("jsonc", containing, readme).splitlines()
+def readme_jsonc(mark: str, readme: Path = ROOT / "README.md") -> tuple[dict, list[str]]:
+    """The keys of README's jsonc block mark (lines of devcontainer.json), and its
+    comments."""
+    lines = readme_block(mark, readme).splitlines()
     comments = [
         line.strip().removeprefix("//").strip() for line in lines if line.strip().startswith("//")
     ]
@@ -120,19 +109,18 @@ def readme_jsonc(containing: str = "", readme: Path = ROOT / "README.md") -> tup
 
 
 def add_readme_service(
-    folder: Path, initialize: dict | None = None, service: str = "postgres:"
+    folder: Path, initialize: dict | None = None, service: str = "database"
 ) -> None:
-    """README's lines for a backing service (the blocks that name it, the database's
-    unless told), added to folder's compose.yaml and devcontainer.json as a person adds
-    them; initialize, if given, in place of README's initializeCommand."""
+    """README's lines for a backing service (its blocks SERVICE-compose and
+    SERVICE-devcontainer), added to folder's compose.yaml and devcontainer.json as a person
+    adds them; initialize, if given, in place of README's initializeCommand."""
     from proof.helpers.snippets import add_compose_lines, add_json_lines, load_snippet
 
     compose = folder / "compose.yaml"
-    snippet = load_snippet(readme_block("yaml", service))
+    snippet = load_snippet(readme_block(f"{service}-compose"))
     compose.write_text(add_compose_lines(compose.read_text(), snippet))
-    name = next(key for key, value in snippet["services"].items() if "image" in value)
     path = folder / ".devcontainer" / "devcontainer.json"
-    extra = readme_jsonc(f"--wait {name}")[0]
+    extra = readme_jsonc(f"{service}-devcontainer")[0]
     if initialize:
         extra["initializeCommand"] = initialize
     path.write_text(add_json_lines(path.read_text(), extra))

@@ -22,7 +22,7 @@ def run_in(
 
 def run_test_command(folder: Path, **env: str) -> subprocess.CompletedProcess[str]:
     """README's test command, in a copy of the project, with env added."""
-    return run_in(folder, readme_command(r"tests/run\b").string, timeout=1500, **env)
+    return run_in(folder, readme_command("test", r"tests/run\b").string, timeout=1500, **env)
 
 
 def failed_phase(result: subprocess.CompletedProcess[str]) -> str:

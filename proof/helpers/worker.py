@@ -51,13 +51,13 @@ def rename_module(copy: Path, old: str, new: str) -> None:
 
 def broker_image() -> str:
     """The broker's image, from README's compose lines for it."""
-    services = load_snippet(readme_block("yaml", "redis:"))["services"]
+    services = load_snippet(readme_block("worker-compose"))["services"]
     return next(s["image"] for s in services.values() if str(s.get("image")).startswith("redis"))
 
 
 def _broker_settings() -> dict[str, str]:
     """The broker's settings README's devcontainer.json lines give the dev container."""
-    return readme_jsonc("--wait redis")[0]["containerEnv"]
+    return readme_jsonc("worker-devcontainer")[0]["containerEnv"]
 
 
 def broker_env() -> list[str]:

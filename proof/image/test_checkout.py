@@ -45,7 +45,7 @@ def _git_bytes(name: str) -> bytes:
 
 def _hook_setup() -> list[str]:
     """The command README gives for the commit hook."""
-    return readme_command(r"git config core\.hooksPath ").string.split()[1:]
+    return readme_command("hooks", r"git config core\.hooksPath ").string.split()[1:]
 
 
 def _repository_with_hook(folder: Path) -> Path:

@@ -83,7 +83,7 @@ class Grown:
 
 def _set_packages(dockerfile: Path) -> None:
     """README's line of system packages in place of the Dockerfile's."""
-    line = readme_command(PACKAGES_LINE).string
+    line = readme_command("system-packages", PACKAGES_LINE).string
     packages = re.compile(rf"^{PACKAGES_LINE}.*$", re.M)
     assert packages.search(dockerfile.read_text()), f"no line {PACKAGES_LINE!r} in the Dockerfile"
     dockerfile.write_text(packages.sub(line, dockerfile.read_text(), count=1))

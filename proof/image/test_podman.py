@@ -40,7 +40,7 @@ PREFIX = f"{TEST_IMAGE}:podman"
 def _readme_command(program: str) -> tuple[dict[str, str], list[str]]:
     """The variables and words of README's command that runs program, as in
     `NAME=value program ...`."""
-    found = readme_command(rf"((?:\w+=\S+ )*)({re.escape(program)} .*)$")
+    found = readme_command("podman", rf"((?:\w+=\S+ )*)({re.escape(program)} .*)$")
     variables = dict(word.split("=", 1) for word in found.group(1).split())
     return variables, shlex.split(found.group(2))
 
@@ -95,7 +95,7 @@ def test_prod_serves_locked_down_is_healthy_and_stops_cleanly(
 
 def _podman_initialize() -> dict:
     """The initializeCommand that README's comment gives Podman users."""
-    comment = next((c for c in readme_jsonc()[1] if "Podman" in c), None)
+    comment = next((c for c in readme_jsonc("database-devcontainer")[1] if "Podman" in c), None)
     assert comment, "README's devcontainer.json lines say nothing for Podman"
     return json.loads(comment[comment.index("{") :])
 

@@ -65,7 +65,7 @@ def worked(examples: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     bring(app, examples, copy)
     serve_it(app, copy)
     add_worker_command(copy, MODULE)
-    add_readme_service(copy, service="redis:")
+    add_readme_service(copy, service="worker")
     # The project the dev container's initializeCommand starts: the folder's name.
     with compose_project(copy, copy.name) as compose:
         adopt(app, copy)
