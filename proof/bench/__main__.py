@@ -13,6 +13,8 @@ import tempfile
 import time
 import tomllib
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from proof.bench.machine import describe
@@ -259,6 +261,25 @@ def baseline_copy(ref: str, into: Path) -> Path:
     return into
 
 
+@contextmanager
+def bench_copies(baseline: str) -> Iterator[tuple[Path, Path | None]]:
+    """A copy of the project, locked with uv too, and BASELINE's if set, in a folder that
+    goes with them. A failed build or check ends the bench with its message; this run's
+    containers and images go however it ends, SIGTERM included."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    with tempfile.TemporaryDirectory(prefix="bench-") as folder:
+        copy = copy_project(Path(folder) / "template")
+        old = baseline_copy(baseline, Path(folder) / "baseline") if baseline else None
+        try:
+            log("locking the app's dependencies with uv, at poetry.lock's versions")
+            lock_with_uv(copy)
+            yield copy, old
+        except (AssertionError, RuntimeError, subprocess.SubprocessError) as error:
+            sys.exit(f"bench: {error}")
+        finally:
+            cleanup()
+
+
 def against_baseline(ref: str) -> tuple[list[str], bool]:
     """The template's build times next to the baseline's, measured turn about."""
     t, b = RESULTS["template"], RESULTS["baseline"]
@@ -317,42 +338,32 @@ def main() -> None:
     if repeats < 1:
         sys.exit("bench: REPEATS must be 1 or more")
     preflight()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that the cleanup runs
     machine = describe("proof/bench/run", BASE, repeats) + " Each cell: the median (min-max)."
-    with tempfile.TemporaryDirectory(prefix="bench-") as folder:
-        copy = copy_project(Path(folder) / "template")
-        old = baseline_copy(baseline, Path(folder) / "baseline") if baseline else None
-        try:
-            log("locking the app's dependencies with uv, at poetry.lock's versions")
-            lock_with_uv(copy)
-            base_size = int(inspect(BASE, "{{.Size}}"))
-            for repeat in range(1, repeats + 1):
-                log(f"repeat {repeat} of {repeats}")
-                # wrk runs sit between builds, which use the time that TIME-WAIT needs to drain
-                builds(copy, "template", repeat)
-                if old:
-                    builds(old, "baseline", repeat)
-                throughput("settings")
-                builds(copy, "naive", repeat)
-                throughput("defaults", GUNICORN_DEFAULTS)
-                builds(copy, "uv-style", repeat)
-                throughput("access_log", gunicorn_args="--access-logfile -")
-                RESULTS["template"]["dev_s"].append(timed_build(copy, "dev", "--no-cache")[0])
-                log(f"dev: cold build {RESULTS['template']['dev_s'][-1]:.1f} s")
-                dev_size = int(inspect(f"{RUN}-dev", "{{.Size}}"))
-                RESULTS["template"]["dev_mb"].append((dev_size - base_size) / 1e6)
-                for image in IMAGES:
-                    port = free_loopback_port()
-                    cid, seconds = start(image, port, "--publish", f"127.0.0.1:{port}:8000")
-                    docker("rm", "--force", cid)
-                    RESULTS[image]["start_ms"].append(1000 * seconds)
-                    size = int(inspect(f"{RUN}-{image}", "{{.Size}}"))
-                    RESULTS[image]["mb"].append((size - base_size) / 1e6)
-            print(report(machine, dev_baseline, baseline))
-        except (AssertionError, RuntimeError, subprocess.SubprocessError) as error:
-            sys.exit(f"bench: {error}")
-        finally:
-            cleanup()
+    with bench_copies(baseline) as (copy, old):
+        base_size = int(inspect(BASE, "{{.Size}}"))
+        for repeat in range(1, repeats + 1):
+            log(f"repeat {repeat} of {repeats}")
+            # wrk runs sit between builds, which use the time that TIME-WAIT needs to drain
+            builds(copy, "template", repeat)
+            if old:
+                builds(old, "baseline", repeat)
+            throughput("settings")
+            builds(copy, "naive", repeat)
+            throughput("defaults", GUNICORN_DEFAULTS)
+            builds(copy, "uv-style", repeat)
+            throughput("access_log", gunicorn_args="--access-logfile -")
+            RESULTS["template"]["dev_s"].append(timed_build(copy, "dev", "--no-cache")[0])
+            log(f"dev: cold build {RESULTS['template']['dev_s'][-1]:.1f} s")
+            dev_size = int(inspect(f"{RUN}-dev", "{{.Size}}"))
+            RESULTS["template"]["dev_mb"].append((dev_size - base_size) / 1e6)
+            for image in IMAGES:
+                port = free_loopback_port()
+                cid, seconds = start(image, port, "--publish", f"127.0.0.1:{port}:8000")
+                docker("rm", "--force", cid)
+                RESULTS[image]["start_ms"].append(1000 * seconds)
+                size = int(inspect(f"{RUN}-{image}", "{{.Size}}"))
+                RESULTS[image]["mb"].append((size - base_size) / 1e6)
+        print(report(machine, dev_baseline, baseline))
 
 
 if __name__ == "__main__":

@@ -4,20 +4,14 @@ cold build beside BASELINE's, and the steps that take each build's time: proof/R
 
 import os
 import re
-import signal
 import statistics
-import subprocess
-import sys
-import tempfile
 from collections import defaultdict
 from pathlib import Path
 
 from proof.bench.__main__ import (
     BASE,
     SOURCES,
-    baseline_copy,
-    cleanup,
-    lock_with_uv,
+    bench_copies,
     log,
     preflight,
     row,
@@ -27,7 +21,7 @@ from proof.bench.__main__ import (
 from proof.bench.machine import describe
 from proof.helpers.engine import docker
 from proof.helpers.http import free_loopback_port
-from proof.helpers.project import PACKAGE, copy_project
+from proof.helpers.project import PACKAGE
 
 SOURCES["baseline-dev"] = SOURCES["dev"]
 # The limits point 2 of proof/README's targets sets, template over the other, by medians.
@@ -43,6 +37,9 @@ FIRST_LINE = re.compile(r"^#(\d+) (.+)$", re.MULTILINE)
 DONE = re.compile(r"^#(\d+) DONE ([\d.]+)s$", re.MULTILINE)
 MOUNTS = re.compile(r"--mount=\S+\s*")
 SHOWN_STEPS = 6
+# One start varies by about 15% from the next: each round starts each image this often, turn
+# about, once both are built.
+STARTS = 3
 
 
 def step_label(title: str) -> str:
@@ -142,28 +139,22 @@ def main() -> None:
     repeats = int(os.environ.get("REPEATS", "5"))
     baseline = os.environ.get("BASELINE", "")
     preflight(("docker",))
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that the cleanup runs
     machine = describe("proof/bench/run speed", BASE, repeats) + " Each cell: median (min-max)."
     results = Results()
-    with tempfile.TemporaryDirectory(prefix="bench-") as folder:
-        copy = copy_project(Path(folder) / "template")
-        old = baseline_copy(baseline, Path(folder) / "baseline") if baseline else None
-        try:
-            lock_with_uv(copy)
-            for round_ in range(1, repeats + 1):
-                log(f"round {round_} of {repeats}")
-                for image in ("template", "uv-style") if round_ % 2 else ("uv-style", "template"):
-                    results.cold(copy, image)
-                    results.app_only(copy, image, round_)
+    with bench_copies(baseline) as (copy, old):
+        for round_ in range(1, repeats + 1):
+            log(f"round {round_} of {repeats}")
+            order = ("template", "uv-style") if round_ % 2 else ("uv-style", "template")
+            for image in order:
+                results.cold(copy, image)
+                results.app_only(copy, image, round_)
+            for _ in range(STARTS):
+                for image in order:
                     results.started(image)
-                results.cold(copy, "dev")
-                if old:
-                    results.cold(old, "baseline-dev")
-            print(report(results, machine, baseline))
-        except (AssertionError, RuntimeError, subprocess.SubprocessError) as error:
-            sys.exit(f"bench: {error}")
-        finally:
-            cleanup()
+            results.cold(copy, "dev")
+            if old:
+                results.cold(old, "baseline-dev")
+        print(report(results, machine, baseline))
 
 
 if __name__ == "__main__":
