@@ -5,7 +5,7 @@
 # The Debian release whose python3 is each Python version the base images need.
 declare -A DEBIAN_RELEASE=([3.11]=bookworm [3.13]=trixie [3.14]=forky [3.15]=sid)
 # The Debian image the distro-Python test builds on: its default names it.
-DISTRO_DOCKERFILE=$REPO/proof/image/distro-base.Dockerfile
+DISTRO_DOCKERFILE=$REPO/proof/engine/distro-base.Dockerfile
 
 default_image() {
   awk '$1 == "FROM" && $2 ~ /^python:/ {print $2; exit}' "$REPO/Dockerfile"

@@ -38,7 +38,7 @@ tests_on_rootless_podman_and_publish() {
   in_engine current bash -c "$(proof_command) -m 'podman or publish'"
 }
 
-# The proof's `floor` image tests, what the oldest engine must build and run, and the
+# The proof's `floor` engine tests, what the oldest engine must build and run, and the
 # real apps brought into copies, as a team on that engine brings its own.
 proof_on_the_floor() {
   in_engine floor bash -c "$(proof_command) -m 'floor or apps'"

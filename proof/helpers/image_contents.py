@@ -13,10 +13,10 @@ from proof.helpers.project import PROOF, host_tool
 
 
 def structure_test(image: str, config: str, *args: str) -> subprocess.CompletedProcess[str]:
-    """container-structure-test with a config file from proof/image."""
+    """container-structure-test with a config file from proof/engine."""
     return subprocess.run(
         [host_tool("container-structure-test"), "test", "--image", image, *args,
-         "--config", str(PROOF / "image" / config)],
+         "--config", str(PROOF / "engine" / config)],
         capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
 

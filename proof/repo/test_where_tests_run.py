@@ -1,4 +1,4 @@
-"""What runs where: every group of image tests that proof/pyproject.toml marks runs in
+"""What runs where: every group of engine tests that proof/pyproject.toml marks runs in
 CI (proof/ci/run), on the engine its marker names, and in the proof workflow on GitHub's runners."""
 
 import re
