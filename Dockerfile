@@ -174,11 +174,11 @@ EOF
 
 FROM uv AS wheel
 ARG APP_TREE
-# Built as a wheel from the mounted source, which no layer keeps, for /opt/venv's python,
-# which its console scripts name, into a tree of its own, without installer metadata: it
-# records the time. uv leaves a lock file there that every user may write, which prod must
-# not hold.
-RUN --mount=type=bind,target=/src,rw <<EOF
+# Built as a wheel from the mounted source, which no layer keeps, read-only (rootless Podman
+# makes a writable one an overlay, which some hosts refuse), for /opt/venv's python, which
+# its console scripts name, into a tree of its own, without installer metadata: it records
+# the time. uv leaves a lock file there that every user may write, which prod must not hold.
+RUN --mount=type=bind,target=/src <<EOF
 uv pip install --quiet --no-deps --no-build-isolation --no-installer-metadata \
     --prefix "$APP_TREE" /src
 rm -f "$APP_TREE/.lock"
