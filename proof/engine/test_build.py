@@ -13,7 +13,7 @@ from proof.helpers.project import DOCKERFILE, PACKAGE, PYTHON_IMAGE, ROOT, docke
 
 # The steps that install dependencies, which only a change of them may run again.
 BUILD_INSTALL = ("build", r"RUN .*--mount=type=cache")
-BACKEND_INSTALL = ("uv", r"RUN .*--mount=type=cache")
+BACKEND_INSTALL = ("wheel", r"RUN .*--mount=type=cache")
 
 # The folders the Dockerfile's cache mounts name, a variable given by its value.
 CACHE_TARGETS = {

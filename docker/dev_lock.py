@@ -3,7 +3,7 @@ folder of its own: a pyproject.toml with only the keys poetry.lock's hash covers
 project's name, at a fixed version), and poetry.lock beside it. A new version or a tool's
 setting leaves these files, and so the dependency layer built from them, as they were.
 
-Usage: manifest.py SOURCE_FOLDER TARGET_FOLDER"""
+Usage: dev_lock.py SOURCE_FOLDER TARGET_FOLDER"""
 
 import shutil
 import sys
@@ -23,7 +23,7 @@ def kept(table: dict, keys: tuple[str, ...]) -> dict:
     return {key: table[key] for key in keys if key in table}
 
 
-def manifest(pyproject: dict) -> dict:
+def trimmed(pyproject: dict) -> dict:
     project = kept(pyproject.get("project", {}), PROJECT_KEYS)
     poetry = kept(pyproject.get("tool", {}).get("poetry", {}), POETRY_KEYS)
     if project:
@@ -44,7 +44,7 @@ def manifest(pyproject: dict) -> dict:
 def main(source: Path, target: Path) -> None:
     pyproject = tomllib.loads((source / "pyproject.toml").read_text())
     target.mkdir(parents=True, exist_ok=True)
-    (target / "pyproject.toml").write_text(tomlkit.dumps(manifest(pyproject)))
+    (target / "pyproject.toml").write_text(tomlkit.dumps(trimmed(pyproject)))
     shutil.copy(source / "poetry.lock", target / "poetry.lock")
 
 
