@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from proof.helpers import team
 from proof.helpers.brought import download_examples
 from proof.helpers.compose import Compose, compose_project
 from proof.helpers.containers import Container, running, wait_until_serving
+from proof.helpers.copies import copier_copy
 from proof.helpers.engine import TEST_IMAGE, built, docker, fresh_base_context, remove_images
 from proof.helpers.private_index import (
     PACKAGE,
@@ -138,3 +140,9 @@ def private_project(
     """The project with the index declared and the package added from it, the Poetry way."""
     folder = tmp_path_factory.mktemp("private-project")
     return project_using_index(index, private_version, dev_image, folder)
+
+
+@pytest.fixture(scope="session")
+def copied(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of this commit that Copier made with the team's answers, committed."""
+    return copier_copy(tmp_path_factory.mktemp("copier"), team.PROJECT)
