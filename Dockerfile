@@ -8,7 +8,7 @@
 #   dev           git, shellcheck, Poetry and every dependency: the dev container, compose, tests
 #   requirements  what prod installs, from poetry.lock, which must match pyproject.toml
 #   build         the runtime dependencies in /opt/venv, installed by uv
-#   wheel         the app, built as a wheel into a tree of its own
+#   backend       the build backend that builds the app, in a folder of its own
 #   prod          build's venv and the app on base: deploys, `docker build .`
 
 # Unset or empty, PYTHON_IMAGE is the official image below.
@@ -17,7 +17,7 @@ ARG PYTHON_IMAGE
 ARG RUNTIME_PACKAGES="" BUILD_PACKAGES=""
 # A mirror's login comes from the `netrc` secret, never its URL: build arguments stay in history.
 ARG CACHE_DIR=/root/.cache NETRC=/root/.netrc POETRY_PYPI_MIRROR_URL=""
-ARG POETRY_VENV=/opt/poetry APP_TREE=/app-tree
+ARG POETRY_VENV=/opt/poetry
 
 FROM python:3.15-slim AS python-image
 
@@ -149,36 +149,37 @@ rm -f "$VIRTUAL_ENV/.lock"
 PYTHONHASHSEED=0 python3 -m compileall -q "$VIRTUAL_ENV"
 EOF
 
-FROM uv AS wheel
-ARG APP_TREE
+FROM uv AS backend
 COPY --from=requirements /requirements/build-requires.txt /tmp/
-# The build backend, compiled here once rather than on every build of the app.
+# In a folder of its own, compiled here once rather than on every build of the app.
 RUN --mount=type=secret,id=ca-bundle,target=$SSL_CERT_FILE \
     --mount=type=secret,id=netrc,target=$NETRC \
     --mount=type=cache,target=$CACHE_DIR <<EOF
-python3 -m venv --without-pip "$VIRTUAL_ENV"
-index-login-hint uv pip install --quiet --compile-bytecode --requirement /tmp/build-requires.txt \
-    ${POETRY_PYPI_MIRROR_URL:+--index-url="$POETRY_PYPI_MIRROR_URL"}
-EOF
-
-# The source mounted read-only (a writable one is an overlay, which rootless Podman cannot
-# always make); no installer metadata, which records the time, nor uv's writable lock file.
-RUN --mount=type=bind,target=/src <<EOF
-uv pip install --quiet --no-deps --no-build-isolation --no-installer-metadata \
-    --prefix "$APP_TREE" /src
-rm -f "$APP_TREE/.lock"
-PYTHONHASHSEED=0 python3 -m compileall -q "$APP_TREE"
+index-login-hint uv pip install --quiet --compile-bytecode --python python3 --target /backend \
+    --requirement /tmp/build-requires.txt ${POETRY_PYPI_MIRROR_URL:+--index-url="$POETRY_PYPI_MIRROR_URL"}
 EOF
 
 # On build's base, where the venv's interpreter links and compiled wheels hold.
 FROM base AS prod
-ARG APP_TREE
+ARG APP_TREE=/tmp/app-tree
 ENV PORT=8000
 COPY --from=build $VIRTUAL_ENV $VIRTUAL_ENV
 WORKDIR /srv
 COPY gunicorn.conf.py ./
-# After the dependencies, so that an app-only change leaves their layer as it was.
-COPY --from=wheel $APP_TREE/ $VIRTUAL_ENV/
+# The app last: an app-only change reruns this step alone. uv and the backend are mounted,
+# the source read-only (a writable mount is an overlay, which rootless Podman cannot always
+# make), so prod keeps none of them, nor uv's cache, lock file or installer metadata (which
+# records the time); the app alone compiled, by one process: the same bytecode every build.
+RUN --mount=type=bind,target=/src \
+    --mount=type=bind,from=backend,source=/backend,target=/tmp/backend \
+    --mount=type=bind,from=uv,source=/usr/local/bin/uv,target=/usr/local/bin/uv <<EOF
+PYTHONPATH=/tmp/backend uv pip install --quiet --no-cache --no-deps --no-build-isolation \
+    --no-installer-metadata --prefix "$APP_TREE" /src
+PYTHONHASHSEED=0 python3 -m compileall -q "$APP_TREE"
+cp -a "$APP_TREE/." "$VIRTUAL_ENV/"
+rm -rf "$APP_TREE" "$VIRTUAL_ENV/.lock"
+EOF
+
 # Any UID the platform picks works: it writes nowhere but the instance folder.
 USER 10001:0
 EXPOSE $PORT
