@@ -55,6 +55,8 @@ bench_everywhere() {
     in_engine "$engine" docker build --quiet --tag "$debian12" \
       --file "${DISTRO_DOCKERFILE#"$REPO/"}" "$(dirname "${DISTRO_DOCKERFILE#"$REPO/"}")" >/dev/null
     for base in "${OFFICIAL[$PYTHON_IMAGE]}" "$debian12"; do
+      # Each run's cold builds leave gigabytes of cache, which the next run never reads.
+      docker exec "$(engine_container "$engine")" docker builder prune --all --force >/dev/null
       echo "### $engine engine, $base"
       in_engine "$engine" env PYTHON_IMAGE="$base" BASELINE="$baseline" proof/bench/run speed
     done
