@@ -111,6 +111,10 @@ make_room() {
   if (($(free_gb) < RUN_NEEDS_GB)); then
     docker exec "$container" docker builder prune --all --force >/dev/null
   fi
+}
+
+# After every engine's make_room: one engine's cache may hold what another needs.
+check_room() {
   if (($(free_gb) < RUN_NEEDS_GB)); then
     echo "a run needs ${RUN_NEEDS_GB} GB free on the disk of $STATE; it has $(free_gb) GB" \
       "with CI's caches trimmed: free space there" >&2
