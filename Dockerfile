@@ -17,7 +17,7 @@ ARG PYTHON_IMAGE
 ARG RUNTIME_PACKAGES="" BUILD_PACKAGES=""
 # A mirror's login comes from the `netrc` secret, never its URL: build arguments stay in history.
 ARG CACHE_DIR=/root/.cache NETRC=/root/.netrc POETRY_PYPI_MIRROR_URL=""
-ARG POETRY_VENV=/opt/poetry
+ARG POETRY_VENV=/opt/poetry BACKEND=/backend
 
 FROM python:3.15-slim AS python-image
 
@@ -150,18 +150,19 @@ PYTHONHASHSEED=0 python3 -m compileall -q "$VIRTUAL_ENV"
 EOF
 
 FROM uv AS backend
+ARG BACKEND
 COPY --from=requirements /requirements/build-requires.txt /tmp/
 # In a folder of its own, compiled here once rather than on every build of the app.
 RUN --mount=type=secret,id=ca-bundle,target=$SSL_CERT_FILE \
     --mount=type=secret,id=netrc,target=$NETRC \
     --mount=type=cache,target=$CACHE_DIR <<EOF
-index-login-hint uv pip install --quiet --compile-bytecode --python python3 --target /backend \
+index-login-hint uv pip install --quiet --compile-bytecode --python python3 --target "$BACKEND" \
     --requirement /tmp/build-requires.txt ${POETRY_PYPI_MIRROR_URL:+--index-url="$POETRY_PYPI_MIRROR_URL"}
 EOF
 
 # On build's base, where the venv's interpreter links and compiled wheels hold.
 FROM base AS prod
-ARG APP_TREE=/tmp/app-tree
+ARG BACKEND APP_TREE=/tmp/app-tree
 ENV PORT=8000
 COPY --from=build $VIRTUAL_ENV $VIRTUAL_ENV
 WORKDIR /srv
@@ -171,9 +172,9 @@ COPY gunicorn.conf.py ./
 # make), so prod keeps none of them, nor uv's cache, lock file or installer metadata (which
 # records the time); the app alone compiled, by one process: the same bytecode every build.
 RUN --mount=type=bind,target=/src \
-    --mount=type=bind,from=backend,source=/backend,target=/tmp/backend \
+    --mount=type=bind,from=backend,source=$BACKEND,target=$BACKEND \
     --mount=type=bind,from=uv,source=/usr/local/bin/uv,target=/usr/local/bin/uv <<EOF
-PYTHONPATH=/tmp/backend uv pip install --quiet --no-cache --no-deps --no-build-isolation \
+PYTHONPATH="$BACKEND" uv pip install --quiet --no-cache --no-deps --no-build-isolation \
     --no-installer-metadata --prefix "$APP_TREE" /src
 PYTHONHASHSEED=0 python3 -m compileall -q "$APP_TREE"
 cp -a "$APP_TREE/." "$VIRTUAL_ENV/"
