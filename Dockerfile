@@ -123,7 +123,7 @@ USER dev
 # From poetry.lock alone, before any download: a stale lock fails here, saying to run `poetry lock`.
 FROM python AS requirements
 COPY pyproject.toml poetry.lock /src/
-RUN --mount=type=bind,source=docker/requirements.py,target=/tmp/requirements.py \
+RUN --network=none --mount=type=bind,source=docker/requirements.py,target=/tmp/requirements.py \
     python3 /tmp/requirements.py /src /requirements
 
 FROM base AS build
@@ -171,7 +171,8 @@ COPY gunicorn.conf.py ./
 # the source read-only (a writable mount is an overlay, which rootless Podman cannot always
 # make), so prod keeps none of them, nor uv's cache, lock file or installer metadata (which
 # records the time); the app alone compiled, by one process: the same bytecode every build.
-RUN --mount=type=bind,target=/src \
+# It downloads nothing, so no network: the engine then has none to set up for it.
+RUN --network=none --mount=type=bind,target=/src \
     --mount=type=bind,from=backend,source=$BACKEND,target=$BACKEND \
     --mount=type=bind,from=uv,source=/usr/local/bin/uv,target=/usr/local/bin/uv <<EOF
 PYTHONPATH="$BACKEND" uv pip install --quiet --no-cache --no-deps --no-build-isolation \
